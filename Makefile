@@ -1,0 +1,47 @@
+# The front door. A new user needs two commands:
+#   make demo   set up what is missing, build, and run the demo against a local server
+#   make test   set up, build, and run every test (plain, ASan+UBSan, TSan for the engine)
+# Other targets: make (build), make bench, make install PREFIX=..., make clean.
+
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc)
+GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+CMAKE_FLAGS ?=
+
+.PHONY: all build setup demo test test-asan test-tsan test-clang bench install clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build/build.ninja build/Makefile:
+	cmake -S . -B build $(GEN) $(CMAKE_FLAGS)
+
+build: setup
+	@test -f build/CMakeCache.txt || cmake -S . -B build $(GEN) $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS)
+
+demo: build
+	build/lkc demo
+
+# All tests once under ASan+UBSan (LSan on), the engine and lifecycle tests again
+# under TSan, and a clang build of everything (warnings are errors) that runs the
+# unit tests. The plain build is what `make demo` uses; its CLI test runs there too.
+test: build
+	scripts/run-tests
+
+test-asan: build
+	scripts/run-tests asan
+
+test-tsan: build
+	scripts/run-tests tsan
+
+bench: build
+	bench/run
+
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+clean:
+	rm -rf build

@@ -1,0 +1,269 @@
+/* lkc: a room connection.
+ *
+ * Threads: each connected room runs one engine thread of its own. Every handler in
+ * lkc_room_handlers_t is called on that thread, one at a time, never after
+ * lkc_room_destroy() has returned. Pointers passed to a handler are borrowed and
+ * valid until it returns; copy what you keep. A handler may call any lkc function,
+ * including lkc_room_destroy() on its own room (the destroy is then deferred until
+ * the handler returns; it never deadlocks).
+ *
+ * Lifetime: lkc_room_create() starts nothing. lkc_room_connect() starts the engine
+ * thread; the session ends on lkc_room_close(), on a server leave or on a failure,
+ * and then the thread ends by itself. lkc_room_destroy() ends a session that is
+ * still running (bounded, ~2 s even on a dead network) and frees the room.
+ */
+#ifndef LKC_ROOM_H
+#define LKC_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lkc/error.h"
+#include "lkc/export.h"
+#include "lkc/token.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lkc_room lkc_room_t;
+
+typedef enum lkc_state {
+    LKC_STATE_DISCONNECTED = 0,
+    LKC_STATE_CONNECTING = 1,
+    LKC_STATE_CONNECTED = 2,
+    LKC_STATE_RECONNECTING = 3,
+} lkc_state_t;
+
+/** Why a session ended (or LKC_FAILURE_NONE when it ended because the app closed it). */
+typedef enum lkc_failure {
+    LKC_FAILURE_NONE = 0,
+    LKC_FAILURE_UNREACHABLE,          /**< no route, refused port, DNS failure */
+    LKC_FAILURE_UNAUTHORIZED,         /**< HTTP 401: bad signature, expired, unknown key, no grant */
+    LKC_FAILURE_BAD_TOKEN,            /**< HTTP 400: the token or join request is malformed */
+    LKC_FAILURE_REJECTED,             /**< another HTTP 4xx (e.g. 404 room does not exist) */
+    LKC_FAILURE_SERVER_ERROR,         /**< HTTP 5xx */
+    LKC_FAILURE_TLS,                  /**< TLS handshake or certificate check failed */
+    LKC_FAILURE_TIMEOUT,              /**< the server did not answer the join in time */
+    LKC_FAILURE_DUPLICATE_IDENTITY,   /**< another participant joined with our identity */
+    LKC_FAILURE_PARTICIPANT_REMOVED,  /**< removed through the server API */
+    LKC_FAILURE_ROOM_DELETED,         /**< the room was deleted */
+    LKC_FAILURE_SERVER_SHUTDOWN,      /**< the server is shutting down */
+    LKC_FAILURE_SERVER_LEAVE,         /**< another leave from the server (see the message) */
+    LKC_FAILURE_PING_TIMEOUT,         /**< the signal connection went silent */
+    LKC_FAILURE_SIGNAL_CLOSED,        /**< the signal connection closed unexpectedly */
+    LKC_FAILURE_MEDIA,                /**< a peer connection failed (ICE) */
+    LKC_FAILURE_DTLS,                 /**< DTLS failed: handshake, or fingerprint mismatch */
+    LKC_FAILURE_PROTOCOL,             /**< the server sent something lkc cannot use */
+    LKC_FAILURE_MAX_RETRIES,          /**< reconnect attempts exhausted */
+    LKC_FAILURE_INTERNAL,             /**< a bug in lkc */
+} lkc_failure_t;
+
+typedef enum lkc_participant_state {
+    LKC_PARTICIPANT_JOINING = 0,
+    LKC_PARTICIPANT_JOINED = 1,
+    LKC_PARTICIPANT_ACTIVE = 2,
+    LKC_PARTICIPANT_DISCONNECTED = 3,
+} lkc_participant_state_t;
+
+/** LiveKit's participant kinds (values as on the wire). */
+typedef enum lkc_participant_kind {
+    LKC_KIND_STANDARD = 0,
+    LKC_KIND_INGRESS = 1,
+    LKC_KIND_EGRESS = 2,
+    LKC_KIND_SIP = 3,
+    LKC_KIND_AGENT = 4,
+    LKC_KIND_CONNECTOR = 7,
+    LKC_KIND_BRIDGE = 8,
+} lkc_participant_kind_t;
+
+typedef enum lkc_track_kind {
+    LKC_TRACK_AUDIO = 0,
+    LKC_TRACK_VIDEO = 1,
+    LKC_TRACK_DATA = 2,
+} lkc_track_kind_t;
+
+typedef enum lkc_track_source {
+    LKC_SOURCE_UNKNOWN = 0,
+    LKC_SOURCE_CAMERA = 1,
+    LKC_SOURCE_MICROPHONE = 2,
+    LKC_SOURCE_SCREEN_SHARE = 3,
+    LKC_SOURCE_SCREEN_SHARE_AUDIO = 4,
+} lkc_track_source_t;
+
+typedef struct lkc_room_info {
+    const char *name;
+    const char *sid;
+    const char *metadata;
+    uint32_t num_participants;
+    uint32_t num_publishers;
+} lkc_room_info_t;
+
+typedef struct lkc_track_info {
+    const char *sid;
+    const char *name;
+    const char *mime_type;  /**< e.g. "audio/opus"; may be "" until known */
+    lkc_track_kind_t kind;
+    lkc_track_source_t source;
+    bool muted;
+    bool stereo;
+    bool subscribed;        /**< remote tracks: lkc receives its media */
+} lkc_track_info_t;
+
+typedef struct lkc_participant_info {
+    const char *sid;
+    const char *identity;
+    const char *name;
+    const char *metadata;
+    const lkc_kv_t *attributes;
+    size_t n_attributes;
+    const lkc_track_info_t *tracks;
+    size_t n_tracks;
+    lkc_participant_kind_t kind;
+    lkc_participant_state_t state;
+    bool is_local;
+} lkc_participant_info_t;
+
+/** A copied-out list of participants; free with lkc_participant_list_free(). */
+typedef struct lkc_participant_list {
+    size_t n;
+    lkc_participant_info_t *items;
+} lkc_participant_list_t;
+
+typedef enum lkc_data_kind {
+    LKC_DATA_RELIABLE = 0,  /**< ordered, retransmitted */
+    LKC_DATA_LOSSY = 1,     /**< unordered, never retransmitted */
+} lkc_data_kind_t;
+
+/** A data packet received from another participant (or from the server API). */
+typedef struct lkc_data_packet {
+    const char *sender_identity;  /**< "" when the server sent it */
+    const char *sender_sid;
+    const char *topic;            /**< "" when none */
+    const uint8_t *payload;
+    size_t len;
+    lkc_data_kind_t kind;
+} lkc_data_packet_t;
+
+typedef struct lkc_speaker {
+    const char *sid;       /**< participant sid */
+    float level;           /**< 0..1 */
+    bool active;
+} lkc_speaker_t;
+
+/** Handlers: all optional (NULL = not interested). All run on the room's engine thread. */
+typedef struct lkc_room_handlers {
+    /** Any state change; `reason` is set when the new state is DISCONNECTED. */
+    void (*on_state_changed)(lkc_room_t *room, lkc_state_t state, lkc_failure_t reason, void *user);
+    /** Joined: the room and ourselves as the server sees us. */
+    void (*on_connected)(lkc_room_t *room, const lkc_room_info_t *info,
+                         const lkc_participant_info_t *local, void *user);
+    /** The session ended. The last handler of a session. */
+    void (*on_disconnected)(lkc_room_t *room, lkc_failure_t reason, void *user);
+    void (*on_room_updated)(lkc_room_t *room, const lkc_room_info_t *info, void *user);
+    /** Someone joined (also called once per participant already there at join). */
+    void (*on_participant_connected)(lkc_room_t *room, const lkc_participant_info_t *p, void *user);
+    /** Name, metadata, attributes or state of a participant changed. */
+    void (*on_participant_updated)(lkc_room_t *room, const lkc_participant_info_t *p, void *user);
+    void (*on_participant_disconnected)(lkc_room_t *room, const lkc_participant_info_t *p, void *user);
+    void (*on_data_received)(lkc_room_t *room, const lkc_data_packet_t *packet, void *user);
+    void (*on_track_published)(lkc_room_t *room, const lkc_participant_info_t *p,
+                               const lkc_track_info_t *track, void *user);
+    void (*on_track_unpublished)(lkc_room_t *room, const lkc_participant_info_t *p,
+                                 const lkc_track_info_t *track, void *user);
+    void (*on_track_subscribed)(lkc_room_t *room, const lkc_participant_info_t *p,
+                                const lkc_track_info_t *track, void *user);
+    void (*on_track_unsubscribed)(lkc_room_t *room, const lkc_participant_info_t *p,
+                                  const lkc_track_info_t *track, void *user);
+    void (*on_track_muted)(lkc_room_t *room, const lkc_participant_info_t *p,
+                           const lkc_track_info_t *track, void *user);
+    void (*on_track_unmuted)(lkc_room_t *room, const lkc_participant_info_t *p,
+                             const lkc_track_info_t *track, void *user);
+    void (*on_speakers_changed)(lkc_room_t *room, const lkc_speaker_t *speakers, size_t n, void *user);
+} lkc_room_handlers_t;
+
+/** Which ICE candidates lkc gathers and uses. */
+typedef enum lkc_ice_policy {
+    LKC_ICE_ALL = 0,        /**< UDP, ICE-TCP and TURN relays */
+    LKC_ICE_UDP_ONLY = 1,   /**< no ICE-TCP */
+    LKC_ICE_TCP_ONLY = 2,   /**< ICE-TCP host candidates only (locked-down networks, tests) */
+    LKC_ICE_RELAY_ONLY = 3, /**< TURN relays only */
+} lkc_ice_policy_t;
+
+/** Test hooks: never set these in an application. */
+enum {
+    LKC_TEST_HOOK_CORRUPT_REMOTE_FINGERPRINT = 1u << 0, /**< alter the fingerprint the server sent */
+};
+
+typedef struct lkc_room_options {
+    lkc_room_handlers_t handlers;
+    void *user;                 /**< passed back to every handler */
+    bool auto_subscribe;        /**< default true */
+    lkc_ice_policy_t ice_policy;/**< default LKC_ICE_ALL */
+    const char *ca_file;        /**< wss: trust this PEM CA file instead of the system CAs */
+    int connect_timeout_ms;     /**< signal connect + join; default 10000 */
+    uint32_t test_hooks;        /**< LKC_TEST_HOOK_*; 0 in applications */
+} lkc_room_options_t;
+
+/** Fills `o` with the defaults. Any thread. */
+LKC_API void lkc_room_options_init(lkc_room_options_t *o);
+
+/** Creates a room handle (copies `opts`; NULL = defaults). Starts no thread, opens
+ *  nothing. Any thread. Free with lkc_room_destroy(). */
+LKC_API lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out);
+
+/** Starts joining: `url` is ws://, wss://, http:// or https:// (the LiveKit server);
+ *  `token` a JWT. Returns at once; progress arrives through the handlers. A malformed
+ *  URL or empty token gives LKC_ERR_INVALID_ARG before any thread starts; a room that
+ *  is not DISCONNECTED gives LKC_ERR_STATE. Any thread except this room's own handlers. */
+LKC_API lkc_err_t lkc_room_connect(lkc_room_t *room, const char *url, const char *token);
+
+/** Waits until the room is CONNECTED (LKC_OK), the session ended (LKC_ERR_CLOSED; see
+ *  lkc_room_failure_reason()) or `timeout_ms` passed (LKC_ERR_TIMEOUT). Not from a
+ *  handler of this room (LKC_ERR_STATE). */
+LKC_API lkc_err_t lkc_room_wait_connected(lkc_room_t *room, int timeout_ms);
+
+/** Leaves the room (LeaveRequest to the server) and ends the session. Returns within
+ *  about 2 s even when the network is dead; the room can connect again afterwards.
+ *  From a handler of this room it only starts the leave and returns. Any thread. */
+LKC_API lkc_err_t lkc_room_close(lkc_room_t *room);
+
+/** Closes (as lkc_room_close) and frees the room. After it returns no handler of this
+ *  room runs and no thread or socket of it remains. From a handler of this room the
+ *  destroy completes right after the handler returns. NULL is ignored. Any thread. */
+LKC_API void lkc_room_destroy(lkc_room_t *room);
+
+/** The current state. Any thread; never blocks. */
+LKC_API lkc_state_t lkc_room_state(const lkc_room_t *room);
+
+/** Why the last session ended (LKC_FAILURE_NONE while connected or after a clean
+ *  close). Any thread. */
+LKC_API lkc_failure_t lkc_room_failure_reason(const lkc_room_t *room);
+
+/** Copies the server's or the system's text about the last failure (may be "") into
+ *  `buf`. Any thread. */
+LKC_API lkc_err_t lkc_room_failure_message(const lkc_room_t *room, char *buf, size_t len);
+
+/** Copies out the room's info. Free with lkc_room_info_free(). LKC_ERR_STATE before
+ *  the join. Any thread. */
+LKC_API lkc_err_t lkc_room_get_info(lkc_room_t *room, lkc_room_info_t **out);
+LKC_API void lkc_room_info_free(lkc_room_info_t *info);
+
+/** Copies out ourselves as the server sees us. Free with lkc_participant_info_free(). */
+LKC_API lkc_err_t lkc_room_get_local_participant(lkc_room_t *room, lkc_participant_info_t **out);
+LKC_API void lkc_participant_info_free(lkc_participant_info_t *p);
+
+/** Copies out the remote participants. Free with lkc_participant_list_free(). */
+LKC_API lkc_err_t lkc_room_get_participants(lkc_room_t *room, lkc_participant_list_t **out);
+LKC_API void lkc_participant_list_free(lkc_participant_list_t *list);
+
+LKC_API const char *lkc_state_str(lkc_state_t state);
+LKC_API const char *lkc_failure_str(lkc_failure_t reason);
+LKC_API const char *lkc_track_source_str(lkc_track_source_t source);
+LKC_API const char *lkc_track_kind_str(lkc_track_kind_t kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
