@@ -1,0 +1,212 @@
+/* The engine thread of one session: its private GMainContext, the commands posted to
+ * it, the one teardown path, and the end of the thread.
+ *
+ * Life of a session (R1-R6):
+ *   lkc_room_connect -> lkc_engine_start: every allocation, then the thread (R1)
+ *   engine_main: signal + peers run on the context until `finished`
+ *   lkc_engine_end: the only way to finish (R3); bounded by END_BOUND_MS (R4)
+ *   after the loop: free the session, stop accepting commands, drain, report
+ *   DISCONNECTED, wake the waiters; the thread then returns by itself and whoever
+ *   owns the room joins it (R2), or, when the room was destroyed from a handler,
+ *   the thread frees the room as its last act.
+ */
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "room/room_internal.h"
+#include "room/session.h"
+
+#define MOD "engine"
+#define END_BOUND_MS 1500 /* leave + close of signal and peers, at most */
+#define DRAIN_MAX_ITERATIONS 2000
+
+struct lkc_engine {
+    lkc_room_t *room;
+    GMainContext *ctx;
+    char *url;
+    char *token;
+    int64_t start_ms;
+    bool ending;
+    bool finished;
+    lkc_failure_t end_reason;
+    char end_message[256];
+    GSource *end_timer;
+    lkc_session_t *session;
+};
+
+lkc_room_t *lkc_engine_room(lkc_engine_t *e) { return e->room; }
+GMainContext *lkc_engine_context(lkc_engine_t *e) { return e->ctx; }
+lkc_session_t *lkc_engine_session(lkc_engine_t *e) { return e->session; }
+int64_t lkc_engine_elapsed_ms(lkc_engine_t *e) { return lkc_mono_ms() - e->start_ms; }
+
+/* --- commands from other threads --------------------------------------------------- */
+
+typedef struct {
+    lkc_engine_t *e;
+    lkc_engine_fn fn;
+    void *data;
+    GDestroyNotify free_data;
+} posted_t;
+
+static gboolean run_posted(gpointer p)
+{
+    posted_t *c = p;
+    if (!c->e->finished)
+        c->fn(c->e, c->data);
+    return G_SOURCE_REMOVE;
+}
+
+static void free_posted(gpointer p)
+{
+    posted_t *c = p;
+    if (c->free_data)
+        c->free_data(c->data);
+    g_free(c);
+}
+
+int lkc_room_post(lkc_room_t *room, lkc_engine_fn fn, void *data, GDestroyNotify free_data)
+{
+    pthread_mutex_lock(&room->lock);
+    lkc_engine_t *e = room->engine;
+    if (!e) {
+        pthread_mutex_unlock(&room->lock);
+        if (free_data)
+            free_data(data);
+        return LKC_ERR_STATE;
+    }
+    posted_t *c = g_new0(posted_t, 1);
+    c->e = e;
+    c->fn = fn;
+    c->data = data;
+    c->free_data = free_data;
+    GSource *src = g_idle_source_new();
+    g_source_set_priority(src, G_PRIORITY_DEFAULT);
+    g_source_set_callback(src, run_posted, c, free_posted);
+    g_source_attach(src, e->ctx); /* wakes the engine thread */
+    g_source_unref(src);
+    pthread_mutex_unlock(&room->lock);
+    return LKC_OK;
+}
+
+/* --- the one teardown path ------------------------------------------------------- */
+
+static gboolean on_end_bound(gpointer data)
+{
+    lkc_engine_t *e = data;
+    LKC_LOGD(MOD, "teardown bound reached; finishing now");
+    g_source_unref(e->end_timer);
+    e->end_timer = NULL;
+    e->finished = true;
+    return G_SOURCE_REMOVE;
+}
+
+void lkc_engine_shutdown_done(lkc_engine_t *e)
+{
+    e->finished = true;
+    g_main_context_wakeup(e->ctx);
+}
+
+void lkc_engine_end(lkc_engine_t *e, lkc_failure_t reason, const char *message, bool leave)
+{
+    if (e->ending)
+        return;
+    e->ending = true;
+    e->end_reason = reason;
+    g_strlcpy(e->end_message, message ? message : "", sizeof e->end_message);
+    LKC_LOGI(MOD, "session ending: %s%s%s", lkc_failure_str(reason), e->end_message[0] ? ": " : "",
+             e->end_message);
+    e->end_timer = g_timeout_source_new(END_BOUND_MS);
+    g_source_set_callback(e->end_timer, on_end_bound, e, NULL);
+    g_source_attach(e->end_timer, e->ctx);
+    if (e->session)
+        lkc_session_shutdown(e->session, leave); /* calls lkc_engine_shutdown_done() */
+    else
+        lkc_engine_shutdown_done(e);
+}
+
+/* Runs what is still queued on the context (completions of cancelled operations,
+ * commands posted before the room stopped accepting them) so nothing is left behind. */
+static void drain(GMainContext *ctx)
+{
+    for (int i = 0; i < DRAIN_MAX_ITERATIONS && g_main_context_iteration(ctx, FALSE); i++)
+        ;
+}
+
+static gpointer engine_main(gpointer data)
+{
+    lkc_engine_t *e = data;
+    lkc_room_t *room = e->room;
+    g_main_context_push_thread_default(e->ctx);
+    atomic_store(&room->engine_thread, g_thread_self());
+
+    lkc_room_set_state(room, LKC_STATE_CONNECTING, LKC_FAILURE_NONE, NULL);
+    int rc = lkc_session_new(e, e->url, e->token, &e->session);
+    /* the token is not needed any more in this thread's memory */
+    memset(e->token, 0, strlen(e->token));
+    if (rc != LKC_OK)
+        lkc_engine_end(e, LKC_FAILURE_INTERNAL, "cannot start the session", false);
+    else
+        lkc_session_start(e->session);
+
+    while (!e->finished)
+        g_main_context_iteration(e->ctx, TRUE);
+
+    if (e->end_timer) {
+        g_source_destroy(e->end_timer);
+        g_source_unref(e->end_timer);
+        e->end_timer = NULL;
+    }
+    lkc_session_free(e->session);
+    e->session = NULL;
+    pthread_mutex_lock(&room->lock);
+    room->engine = NULL; /* no more commands */
+    pthread_mutex_unlock(&room->lock);
+    drain(e->ctx);
+
+    lkc_room_set_state(room, LKC_STATE_DISCONNECTED, e->end_reason, e->end_message);
+    LKC_EMIT(room, on_disconnected, e->end_reason);
+
+    atomic_store(&room->engine_thread, NULL);
+    g_main_context_pop_thread_default(e->ctx);
+    g_main_context_unref(e->ctx);
+    g_free(e->url);
+    g_free(e->token);
+    g_free(e);
+
+    pthread_mutex_lock(&room->lock);
+    room->session_running = false;
+    bool free_room = room->destroy_deferred;
+    pthread_cond_broadcast(&room->cond);
+    pthread_mutex_unlock(&room->lock);
+    if (free_room)
+        lkc_room_free_deferred(room); /* the owner already returned from destroy */
+    return NULL;
+}
+
+int lkc_engine_start(lkc_room_t *room, const char *url, const char *token)
+{
+    lkc_engine_t *e = g_new0(lkc_engine_t, 1);
+    e->room = room;
+    e->ctx = g_main_context_new();
+    e->url = g_strdup(url);
+    e->token = g_strdup(token);
+    e->start_ms = lkc_mono_ms();
+    GError *err = NULL;
+    room->engine = e; /* before the thread runs: it may post to itself at once */
+    room->session_running = true;
+    GThread *t = g_thread_try_new("lkc-engine", engine_main, e, &err);
+    if (!t) {
+        LKC_LOGE(MOD, "cannot start the engine thread: %s", err ? err->message : "?");
+        g_clear_error(&err);
+        room->engine = NULL;
+        room->session_running = false;
+        g_main_context_unref(e->ctx);
+        g_free(e->url);
+        g_free(e->token);
+        g_free(e);
+        return LKC_ERR_NO_MEMORY;
+    }
+    room->thread = t;
+    return LKC_OK;
+}

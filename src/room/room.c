@@ -1,0 +1,285 @@
+/* The public room API: create, connect, close, destroy, state. The session itself
+ * runs on the engine thread (engine.c); this file only starts, stops and waits. */
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "room/room_internal.h"
+#include "signal/signal_url.h"
+
+#define MOD "room"
+#define CLOSE_WAIT_MS 3000 /* the engine bounds its own teardown at 1.5 s */
+
+void lkc_room_options_init(lkc_room_options_t *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->auto_subscribe = true;
+    o->ice_policy = LKC_ICE_ALL;
+    o->connect_timeout_ms = 10000;
+}
+
+static void timeline_reset(lkc_timeline_t *t)
+{
+    int64_t *f = (int64_t *)t;
+    for (size_t i = 0; i < sizeof *t / sizeof(int64_t); i++)
+        f[i] = -1;
+}
+
+lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out)
+{
+    if (!out)
+        return LKC_ERR_INVALID_ARG;
+    *out = NULL;
+    lkc_room_options_t o;
+    if (opts)
+        o = *opts;
+    else
+        lkc_room_options_init(&o);
+    if (o.connect_timeout_ms < 0 || (int)o.ice_policy < 0 || o.ice_policy > LKC_ICE_RELAY_ONLY)
+        return LKC_ERR_INVALID_ARG;
+    if (o.connect_timeout_ms == 0)
+        o.connect_timeout_ms = 10000;
+    lkc_room_t *room = calloc(1, sizeof *room);
+    if (!room)
+        return LKC_ERR_NO_MEMORY;
+    room->opts = o;
+    room->ca_file = o.ca_file ? strdup(o.ca_file) : NULL;
+    room->opts.ca_file = room->ca_file;
+    if (o.ca_file && !room->ca_file) {
+        free(room);
+        return LKC_ERR_NO_MEMORY;
+    }
+    pthread_mutex_init(&room->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&room->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    timeline_reset(&room->timeline);
+    atomic_init(&room->state, LKC_STATE_DISCONNECTED);
+    atomic_init(&room->failure, LKC_FAILURE_NONE);
+    atomic_init(&room->engine_thread, NULL);
+    atomic_init(&room->handlers_off, false);
+    atomic_init(&room->max_data_payload, 0);
+    *out = room;
+    return LKC_OK;
+}
+
+bool lkc_room_on_engine_thread(const lkc_room_t *room)
+{
+    return room && atomic_load(&((lkc_room_t *)room)->engine_thread) == g_thread_self();
+}
+
+/* Joins a finished session thread. Called with room->lock held. */
+static void reap_thread(lkc_room_t *room)
+{
+    if (room->thread && !room->session_running) {
+        GThread *t = room->thread;
+        room->thread = NULL;
+        pthread_mutex_unlock(&room->lock);
+        g_thread_join(t);
+        pthread_mutex_lock(&room->lock);
+    }
+}
+
+lkc_err_t lkc_room_connect(lkc_room_t *room, const char *url, const char *token)
+{
+    char why[160];
+    if (!room || !token || !*token)
+        return LKC_ERR_INVALID_ARG;
+    if (lkc_signal_url_check(url, why, sizeof why) != 0) {
+        LKC_LOGW(MOD, "connect: %s", why);
+        return LKC_ERR_INVALID_ARG;
+    }
+    if (lkc_room_on_engine_thread(room))
+        return LKC_ERR_STATE; /* its session is still running: we are inside it */
+    pthread_mutex_lock(&room->lock);
+    if (room->session_running || room->destroy_deferred) {
+        pthread_mutex_unlock(&room->lock);
+        return LKC_ERR_STATE;
+    }
+    reap_thread(room);
+    room->failure_msg[0] = '\0';
+    timeline_reset(&room->timeline);
+    atomic_store(&room->failure, LKC_FAILURE_NONE);
+    atomic_store(&room->state, LKC_STATE_CONNECTING);
+    int rc = lkc_engine_start(room, url, token);
+    if (rc != LKC_OK)
+        atomic_store(&room->state, LKC_STATE_DISCONNECTED);
+    pthread_mutex_unlock(&room->lock);
+    return rc;
+}
+
+void lkc_room_set_state(lkc_room_t *room, lkc_state_t state, lkc_failure_t reason, const char *message)
+{
+    pthread_mutex_lock(&room->lock);
+    if (state == LKC_STATE_DISCONNECTED) {
+        atomic_store(&room->failure, reason);
+        g_strlcpy(room->failure_msg, message ? message : "", sizeof room->failure_msg);
+    }
+    atomic_store(&room->state, state);
+    pthread_cond_broadcast(&room->cond);
+    pthread_mutex_unlock(&room->lock);
+    LKC_LOGD(MOD, "state %s%s%s", lkc_state_str(state), state == LKC_STATE_DISCONNECTED ? " " : "",
+             state == LKC_STATE_DISCONNECTED ? lkc_failure_str(reason) : "");
+    LKC_EMIT(room, on_state_changed, state, state == LKC_STATE_DISCONNECTED ? reason : LKC_FAILURE_NONE);
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+lkc_err_t lkc_room_wait_connected(lkc_room_t *room, int timeout_ms)
+{
+    if (!room)
+        return LKC_ERR_INVALID_ARG;
+    if (lkc_room_on_engine_thread(room))
+        return LKC_ERR_STATE;
+    struct timespec deadline;
+    deadline_in(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+    pthread_mutex_lock(&room->lock);
+    lkc_err_t rc = LKC_OK;
+    for (;;) {
+        if (atomic_load(&room->state) == LKC_STATE_CONNECTED)
+            break;
+        if (!room->session_running || atomic_load(&room->state) == LKC_STATE_DISCONNECTED) {
+            rc = LKC_ERR_CLOSED;
+            break;
+        }
+        if (pthread_cond_timedwait(&room->cond, &room->lock, &deadline) != 0) {
+            rc = atomic_load(&room->state) == LKC_STATE_CONNECTED ? LKC_OK : LKC_ERR_TIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&room->lock);
+    return rc;
+}
+
+static void post_end(lkc_engine_t *e, void *data)
+{
+    lkc_engine_end(e, LKC_FAILURE_NONE, "closed by the application", true);
+}
+
+/* Asks the running session to end and, off the engine thread, waits for its thread
+ * to finish (bounded) and joins it. */
+static lkc_err_t end_session(lkc_room_t *room)
+{
+    lkc_room_post(room, post_end, NULL, NULL); /* LKC_ERR_STATE: already ending, fine */
+    if (lkc_room_on_engine_thread(room))
+        return LKC_OK; /* from a handler: the session ends when it returns */
+    struct timespec deadline;
+    deadline_in(&deadline, CLOSE_WAIT_MS);
+    pthread_mutex_lock(&room->lock);
+    while (room->session_running) {
+        if (pthread_cond_timedwait(&room->cond, &room->lock, &deadline) != 0)
+            break;
+    }
+    if (room->session_running) {
+        pthread_mutex_unlock(&room->lock);
+        LKC_LOGE(MOD, "the engine thread did not finish within %d ms (blocked in a handler?)", CLOSE_WAIT_MS);
+        return LKC_ERR_TIMEOUT;
+    }
+    reap_thread(room);
+    pthread_mutex_unlock(&room->lock);
+    return LKC_OK;
+}
+
+lkc_err_t lkc_room_close(lkc_room_t *room)
+{
+    if (!room)
+        return LKC_ERR_INVALID_ARG;
+    return end_session(room);
+}
+
+static void room_free(lkc_room_t *room)
+{
+    lkc_room_info_free(room->info);
+    lkc_participant_info_free(room->local);
+    if (room->remotes)
+        g_ptr_array_unref(room->remotes);
+    pthread_mutex_destroy(&room->lock);
+    pthread_cond_destroy(&room->cond);
+    free(room->ca_file);
+    free(room);
+}
+
+void lkc_room_free_deferred(lkc_room_t *room)
+{
+    if (room->thread) {
+        /* Our own handle: dropping it detaches this (finishing) thread. */
+        g_thread_unref(room->thread);
+        room->thread = NULL;
+    }
+    room_free(room);
+}
+
+void lkc_room_destroy(lkc_room_t *room)
+{
+    if (!room)
+        return;
+    if (lkc_room_on_engine_thread(room)) {
+        /* From a handler: no handler runs after this call; the engine thread frees the
+         * room when it finishes. */
+        atomic_store(&room->handlers_off, true);
+        pthread_mutex_lock(&room->lock);
+        room->destroy_deferred = true;
+        pthread_mutex_unlock(&room->lock);
+        lkc_room_post(room, post_end, NULL, NULL);
+        return;
+    }
+    atomic_store(&room->handlers_off, true);
+    if (end_session(room) != LKC_OK) {
+        /* Still running (stuck in a handler): let it free the room when it finishes. */
+        pthread_mutex_lock(&room->lock);
+        bool running = room->session_running;
+        if (running)
+            room->destroy_deferred = true;
+        pthread_mutex_unlock(&room->lock);
+        if (running)
+            return;
+        pthread_mutex_lock(&room->lock);
+        reap_thread(room);
+        pthread_mutex_unlock(&room->lock);
+    }
+    room_free(room);
+}
+
+lkc_state_t lkc_room_state(const lkc_room_t *room)
+{
+    return room ? (lkc_state_t)atomic_load(&((lkc_room_t *)room)->state) : LKC_STATE_DISCONNECTED;
+}
+
+lkc_failure_t lkc_room_failure_reason(const lkc_room_t *room)
+{
+    return room ? (lkc_failure_t)atomic_load(&((lkc_room_t *)room)->failure) : LKC_FAILURE_NONE;
+}
+
+lkc_err_t lkc_room_failure_message(const lkc_room_t *room, char *buf, size_t len)
+{
+    if (!room || !buf || len == 0)
+        return LKC_ERR_INVALID_ARG;
+    lkc_room_t *r = (lkc_room_t *)room;
+    pthread_mutex_lock(&r->lock);
+    g_strlcpy(buf, r->failure_msg, len);
+    pthread_mutex_unlock(&r->lock);
+    return LKC_OK;
+}
+
+lkc_err_t lkc_room_get_timeline(lkc_room_t *room, lkc_timeline_t *out)
+{
+    if (!room || !out)
+        return LKC_ERR_INVALID_ARG;
+    pthread_mutex_lock(&room->lock);
+    *out = room->timeline;
+    pthread_mutex_unlock(&room->lock);
+    return LKC_OK;
+}
