@@ -51,7 +51,7 @@ unsigned char *lkc_base64url_decode(const char *text, size_t *out_len)
         n--;
     if (n % 4 == 1)
         return NULL;
-    unsigned char *out = malloc(n / 4 * 3 + 3);
+    unsigned char *out = malloc(n / 4 * 3 + 4);
     if (!out)
         return NULL;
     size_t o = 0;
@@ -70,6 +70,7 @@ unsigned char *lkc_base64url_decode(const char *text, size_t *out_len)
             out[o++] = (unsigned char)(acc >> bits & 0xff);
         }
     }
+    out[o] = '\0'; /* convenient for text payloads; not counted in out_len */
     *out_len = o;
     return out;
 }

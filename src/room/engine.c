@@ -33,6 +33,8 @@ struct lkc_engine {
     char end_message[256];
     GSource *end_timer;
     lkc_session_t *session;
+    GQueue *commands;          /* [room->lock] command_t*, from other threads */
+    GSource *command_source;
 };
 
 lkc_room_t *lkc_engine_room(lkc_engine_t *e) { return e->room; }
@@ -40,52 +42,87 @@ GMainContext *lkc_engine_context(lkc_engine_t *e) { return e->ctx; }
 lkc_session_t *lkc_engine_session(lkc_engine_t *e) { return e->session; }
 int64_t lkc_engine_elapsed_ms(lkc_engine_t *e) { return lkc_mono_ms() - e->start_ms; }
 
-/* --- commands from other threads --------------------------------------------------- */
+/* --- commands from other threads ---------------------------------------------------
+ * A queue under room->lock, drained on the engine thread by one GSource. (Not idle
+ * sources per command: the hand-off must go through a lock that ThreadSanitizer sees,
+ * and the queue must be bounded.) */
+
+#define MAX_PENDING_COMMANDS 10000
 
 typedef struct {
-    lkc_engine_t *e;
     lkc_engine_fn fn;
     void *data;
     GDestroyNotify free_data;
-} posted_t;
+} command_t;
 
-static gboolean run_posted(gpointer p)
+typedef struct {
+    GSource base;
+    lkc_engine_t *e;
+} command_source_t;
+
+static bool commands_pending(lkc_engine_t *e)
 {
-    posted_t *c = p;
-    if (!c->e->finished)
-        c->fn(c->e, c->data);
-    return G_SOURCE_REMOVE;
+    pthread_mutex_lock(&e->room->lock);
+    bool any = e->commands->length > 0;
+    pthread_mutex_unlock(&e->room->lock);
+    return any;
 }
 
-static void free_posted(gpointer p)
+static gboolean command_prepare(GSource *src, gint *timeout)
 {
-    posted_t *c = p;
+    *timeout = -1;
+    return commands_pending(((command_source_t *)src)->e);
+}
+
+static gboolean command_check(GSource *src)
+{
+    return commands_pending(((command_source_t *)src)->e);
+}
+
+static void command_free(command_t *c)
+{
     if (c->free_data)
         c->free_data(c->data);
     g_free(c);
 }
 
+static gboolean command_dispatch(GSource *src, GSourceFunc cb, gpointer user)
+{
+    lkc_engine_t *e = ((command_source_t *)src)->e;
+    pthread_mutex_lock(&e->room->lock);
+    GQueue batch = *e->commands;
+    g_queue_init(e->commands);
+    pthread_mutex_unlock(&e->room->lock);
+    command_t *c;
+    while ((c = g_queue_pop_head(&batch))) {
+        if (!e->finished)
+            c->fn(e, c->data);
+        command_free(c);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs command_funcs = {command_prepare, command_check, command_dispatch, NULL, NULL, NULL};
+
 int lkc_room_post(lkc_room_t *room, lkc_engine_fn fn, void *data, GDestroyNotify free_data)
 {
     pthread_mutex_lock(&room->lock);
     lkc_engine_t *e = room->engine;
-    if (!e) {
+    if (!e || e->commands->length >= MAX_PENDING_COMMANDS) {
         pthread_mutex_unlock(&room->lock);
         if (free_data)
             free_data(data);
-        return LKC_ERR_STATE;
+        return e ? LKC_ERR_WOULD_BLOCK : LKC_ERR_STATE;
     }
-    posted_t *c = g_new0(posted_t, 1);
-    c->e = e;
+    command_t *c = g_new0(command_t, 1);
     c->fn = fn;
     c->data = data;
     c->free_data = free_data;
-    GSource *src = g_idle_source_new();
-    g_source_set_priority(src, G_PRIORITY_DEFAULT);
-    g_source_set_callback(src, run_posted, c, free_posted);
-    g_source_attach(src, e->ctx); /* wakes the engine thread */
-    g_source_unref(src);
+    g_queue_push_tail(e->commands, c);
+    GMainContext *ctx = g_main_context_ref(e->ctx);
     pthread_mutex_unlock(&room->lock);
+    g_main_context_wakeup(ctx);
+    g_main_context_unref(ctx);
     return LKC_OK;
 }
 
@@ -163,6 +200,13 @@ static gpointer engine_main(gpointer data)
     room->engine = NULL; /* no more commands */
     pthread_mutex_unlock(&room->lock);
     drain(e->ctx);
+    /* commands that arrived too late: release what they carry */
+    g_source_destroy(e->command_source);
+    g_source_unref(e->command_source);
+    command_t *c;
+    while ((c = g_queue_pop_head(e->commands)))
+        command_free(c);
+    g_queue_free(e->commands);
 
     lkc_room_set_state(room, LKC_STATE_DISCONNECTED, e->end_reason, e->end_message);
     LKC_EMIT(room, on_disconnected, e->end_reason);
@@ -192,6 +236,10 @@ int lkc_engine_start(lkc_room_t *room, const char *url, const char *token)
     e->url = g_strdup(url);
     e->token = g_strdup(token);
     e->start_ms = lkc_mono_ms();
+    e->commands = g_queue_new();
+    e->command_source = g_source_new(&command_funcs, sizeof(command_source_t));
+    ((command_source_t *)e->command_source)->e = e;
+    g_source_attach(e->command_source, e->ctx);
     GError *err = NULL;
     room->engine = e; /* before the thread runs: it may post to itself at once */
     room->session_running = true;
@@ -201,6 +249,9 @@ int lkc_engine_start(lkc_room_t *room, const char *url, const char *token)
         g_clear_error(&err);
         room->engine = NULL;
         room->session_running = false;
+        g_source_destroy(e->command_source);
+        g_source_unref(e->command_source);
+        g_queue_free(e->commands);
         g_main_context_unref(e->ctx);
         g_free(e->url);
         g_free(e->token);

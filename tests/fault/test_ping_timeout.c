@@ -1,0 +1,85 @@
+/* A server that stops answering (SIGSTOP: the TCP connection stays up, nothing arrives)
+ * is detected by LiveKit's ping/pong within ping_timeout + 2 s, and the room can still
+ * be destroyed promptly. Uses a server of its own so the shared one is not paused. */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "events.h"
+#include "interop.h"
+
+static char server_dir[512];
+static int server_pid;
+
+static void stop_server(void)
+{
+    if (server_pid > 0)
+        kill(server_pid, SIGCONT);
+    char *cmd = g_strdup_printf("%s/scripts/lk-server stop --dir %s >/dev/null", LKC_SOURCE_DIR, server_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not stop the private server\n");
+    g_free(cmd);
+}
+
+static char *start_server(void)
+{
+    snprintf(server_dir, sizeof server_dir, "%s/ping-timeout-server", LKC_BINARY_DIR);
+    char *cmd = g_strdup_printf("%s/scripts/lk-server start --dir %s --log-level info >&2", LKC_SOURCE_DIR,
+                                server_dir);
+    CHECK(system(cmd) == 0, "cannot start a private livekit-server (%s)", cmd);
+    g_free(cmd);
+    char *path = g_strdup_printf("%s/env", server_dir), *text = NULL;
+    CHECK(g_file_get_contents(path, &text, NULL, NULL), "no %s", path);
+    char *url = NULL;
+    for (char **l = g_strsplit(text, "\n", -1), **it = l; *it; it++) {
+        if (g_str_has_prefix(*it, "LIVEKIT_URL="))
+            url = g_strdup(*it + 12);
+        if (g_str_has_prefix(*it, "LKC_TEST_SERVER_PID="))
+            server_pid = atoi(*it + 20);
+        if (!it[1])
+            g_strfreev(l);
+    }
+    g_free(text);
+    g_free(path);
+    CHECK(url && server_pid > 0, "the private server's env file lacks its URL or pid");
+    return url;
+}
+
+static void ping_timeout_detected(void)
+{
+    char *url = start_server();
+    lkc_test_events_t *ev = lkc_test_events_new();
+    lkc_room_options_t o;
+    lkc_room_options_init(&o);
+    lkc_test_events_install(ev, &o);
+    lkc_room_t *room = NULL;
+    CHECK_OK(lkc_room_create(&o, &room));
+    char *tok = lkc_test_token("ping-timeout", "pinger", NULL, NULL);
+    CHECK_OK(lkc_room_connect(room, url, tok));
+    lkc_free(tok);
+    CHECK_OK(lkc_room_wait_connected(room, 15000));
+
+    CHECK(kill(server_pid, SIGSTOP) == 0, "cannot pause the server");
+    gint64 t0 = g_get_monotonic_time();
+    const int ping_timeout_s = 15; /* what livekit-server sends in JoinResponse */
+    bool ended = lkc_test_events_wait(ev, "disconnected", NULL, 1, (ping_timeout_s + 10) * 1000);
+    gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+    kill(server_pid, SIGCONT);
+    CHECK(ended, "a paused server was not detected within %d s", ping_timeout_s + 10);
+    fprintf(stderr, "paused server detected after %lld ms\n", (long long)ms);
+    CHECK_EQ_INT(lkc_room_failure_reason(room), LKC_FAILURE_PING_TIMEOUT);
+    CHECK(ms <= (ping_timeout_s + 2) * 1000, "detected after %lld ms, bound %d ms", (long long)ms,
+          (ping_timeout_s + 2) * 1000);
+    gint64 t1 = g_get_monotonic_time();
+    lkc_room_destroy(room);
+    CHECK((g_get_monotonic_time() - t1) / 1000 < 2000, "destroy after a ping timeout was slow");
+    lkc_test_events_free(ev);
+    g_free(url);
+}
+
+int main(void)
+{
+    lkc_test_env();
+    atexit(stop_server);
+    RUN(ping_timeout_detected);
+    return 0;
+}

@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""The interop peer: the official LiveKit Python SDK (livekit 1.2.0) driven by a test.
+
+    peer.py --url URL --room ROOM --identity ID [--name N] [--metadata M] [--attr k=v]...
+
+It joins at once and then reads commands, one JSON object per line, on stdin, and
+writes events, one JSON object per line ({"event": ..., ...}), on stdout. Commands:
+
+  {"cmd":"send","payload":"text","reliable":true,"topic":"t","to":["id"]}
+  {"cmd":"send_many","count":1000,"prefix":"m","reliable":true,"topic":"t","to":[...],"size":0}
+        sends count packets "<prefix><i>" (padded with '.' to size bytes when size>0)
+  {"cmd":"tone","freq":440,"dbfs":-10,"sample_rate":48000,"channels":1,"right_freq":0}
+  {"cmd":"unpublish"}        {"cmd":"mute"}        {"cmd":"unmute"}
+  {"cmd":"listen","identity":"id","seconds":1.0,"sample_rate":48000,"channels":1}
+        measures the first audio track of that participant: event "audio" with the
+        dominant frequency (per channel) and level in dBFS
+  {"cmd":"participants"}     event "participants" with identities/names/metadata
+  {"cmd":"leave"}            disconnects and exits
+Events besides the replies: connected, participant_connected, participant_disconnected,
+track_published, track_subscribed, track_unsubscribed, track_muted, track_unmuted, data,
+disconnected, error. Everything stays on 127.0.0.1 (the server hands out only a loopback
+STUN URL and we add no ICE servers).
+"""
+import argparse
+import asyncio
+import base64
+import json
+import math
+import sys
+import threading
+import time
+
+import numpy as np
+from livekit import api, rtc
+
+T0 = time.monotonic()
+
+
+def emit(event: str, **kw) -> None:
+    kw["event"] = event
+    kw["t"] = round(time.monotonic() - T0, 3)
+    sys.stdout.write(json.dumps(kw) + "\n")
+    sys.stdout.flush()
+
+
+def token(a) -> str:
+    grants = api.VideoGrants(room_join=True, room=a.room, can_publish=True, can_subscribe=True,
+                             can_publish_data=True)
+    t = api.AccessToken(a.api_key, a.api_secret).with_identity(a.identity).with_grants(grants)
+    if a.name:
+        t = t.with_name(a.name)
+    if a.metadata:
+        t = t.with_metadata(a.metadata)
+    if a.attr:
+        t = t.with_attributes(dict(kv.split("=", 1) for kv in a.attr))
+    return t.to_jwt()
+
+
+def analyse(pcm: np.ndarray, sr: int) -> dict:
+    x = pcm.astype(np.float64) / 32768.0
+    rms = float(np.sqrt(np.mean(x * x))) if len(x) else 0.0
+    win = np.hanning(len(x))
+    mag = np.abs(np.fft.rfft(x * win))
+    freqs = np.fft.rfftfreq(len(x), d=1.0 / sr)
+    peak = float(freqs[int(np.argmax(mag[1:])) + 1]) if len(x) > 2 else 0.0
+    return {"peak_hz": peak, "rms_dbfs": 20.0 * math.log10(max(rms, 1e-9))}
+
+
+class Peer:
+    def __init__(self, a):
+        self.a = a
+        self.room = None  # created inside the running loop: rtc.Room binds to it
+        self.source = None
+        self.track = None
+        self.pub = None
+        self.tone_task = None
+        self.tasks = set()
+        self.done = asyncio.Event()
+
+    def spawn(self, coro):
+        t = asyncio.ensure_future(coro)
+        self.tasks.add(t)
+        t.add_done_callback(self.tasks.discard)
+        return t
+
+    def hook_events(self):
+        r = self.room
+
+        @r.on("participant_connected")
+        def _pc(p):
+            emit("participant_connected", identity=p.identity, sid=p.sid, name=p.name,
+                 metadata=p.metadata, attributes=dict(p.attributes))
+
+        @r.on("participant_disconnected")
+        def _pd(p):
+            emit("participant_disconnected", identity=p.identity)
+
+        @r.on("track_published")
+        def _tp(pub, p):
+            emit("track_published", identity=p.identity, track_sid=pub.sid, name=pub.name)
+
+        @r.on("track_subscribed")
+        def _ts(track, pub, p):
+            emit("track_subscribed", identity=p.identity, track_sid=pub.sid, kind=int(track.kind))
+
+        @r.on("track_unsubscribed")
+        def _tu(track, pub, p):
+            emit("track_unsubscribed", identity=p.identity, track_sid=pub.sid)
+
+        @r.on("track_muted")
+        def _tm(p, pub):
+            emit("track_muted", identity=p.identity, track_sid=pub.sid)
+
+        @r.on("track_unmuted")
+        def _tun(p, pub):
+            emit("track_unmuted", identity=p.identity, track_sid=pub.sid)
+
+        @r.on("data_received")
+        def _dr(pkt: rtc.DataPacket):
+            who = pkt.participant.identity if pkt.participant else ""
+            try:
+                text = pkt.data.decode("utf-8")
+                emit("data", sender=who, topic=pkt.topic or "", kind=int(pkt.kind), payload=text,
+                     size=len(pkt.data))
+            except UnicodeDecodeError:
+                emit("data", sender=who, topic=pkt.topic or "", kind=int(pkt.kind),
+                     payload_b64=base64.b64encode(pkt.data).decode(), size=len(pkt.data))
+
+        @r.on("disconnected")
+        def _d(reason=None):
+            emit("disconnected", reason=str(reason))
+
+    async def tone(self, c):
+        sr = int(c.get("sample_rate", 48000))
+        ch = int(c.get("channels", 1))
+        freqs = [float(c.get("freq", 440.0)), float(c.get("right_freq") or c.get("freq", 440.0))]
+        amp = 32767.0 * (10.0 ** (float(c.get("dbfs", -10.0)) / 20.0))
+        if self.source is None:
+            self.source = rtc.AudioSource(sr, ch)
+            self.track = rtc.LocalAudioTrack.create_audio_track("peer-tone", self.source)
+            opts = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+            self.pub = await self.room.local_participant.publish_track(self.track, opts)
+            emit("published", track_sid=self.pub.sid)
+        frame = sr // 100
+        n = 0
+        while True:
+            idx = np.arange(n, n + frame, dtype=np.float64)
+            chans = [amp * np.sin(2 * math.pi * freqs[k] * idx / sr) for k in range(ch)]
+            samples = np.stack(chans, axis=1).reshape(-1).astype(np.int16)
+            n += frame
+            await self.source.capture_frame(rtc.AudioFrame(samples.tobytes(), sr, ch, frame))
+
+    async def listen(self, c):
+        ident = c["identity"]
+        sr = int(c.get("sample_rate", 48000))
+        ch = int(c.get("channels", 1))
+        seconds = float(c.get("seconds", 1.0))
+        deadline = time.monotonic() + float(c.get("timeout", 20))
+        track = None
+        while track is None and time.monotonic() < deadline:
+            p = self.room.remote_participants.get(ident)
+            if p:
+                for pub in p.track_publications.values():
+                    if pub.track is not None and isinstance(pub.track, rtc.RemoteAudioTrack):
+                        track = pub.track
+            if track is None:
+                await asyncio.sleep(0.05)
+        if track is None:
+            emit("error", cmd="listen", message=f"no audio track from {ident}")
+            return
+        stream = rtc.AudioStream(track, sample_rate=sr, num_channels=ch)
+        onset, settle, got = False, int(0.3 * sr), []
+        need = int(seconds * sr)
+        try:
+            async for ev in stream:
+                s = np.frombuffer(ev.frame.data, dtype=np.int16).copy().reshape(-1, ch)
+                if not onset:
+                    if np.max(np.abs(s)) < 300:
+                        if time.monotonic() > deadline:
+                            break
+                        continue
+                    onset = True
+                if settle > 0:
+                    settle -= len(s)
+                    continue
+                got.append(s)
+                if sum(len(x) for x in got) >= need:
+                    break
+        finally:
+            await stream.aclose()
+        if not got:
+            emit("error", cmd="listen", message=f"only silence from {ident}")
+            return
+        pcm = np.concatenate(got)
+        per = [analyse(pcm[:, k], sr) for k in range(ch)]
+        emit("audio", identity=ident, sample_rate=sr, channels=ch, peak_hz=per[0]["peak_hz"],
+             rms_dbfs=per[0]["rms_dbfs"], per_channel=per)
+
+    async def handle(self, c):
+        cmd = c.get("cmd")
+        lp = self.room.local_participant
+        if cmd == "send":
+            data = c.get("payload", "").encode()
+            await lp.publish_data(data, reliable=c.get("reliable", True), topic=c.get("topic", ""),
+                                  destination_identities=c.get("to", []))
+            emit("sent", count=1)
+        elif cmd == "send_many":
+            size = int(c.get("size", 0))
+            for i in range(int(c["count"])):
+                s = f"{c.get('prefix', 'm')}{i}"
+                if size > len(s):
+                    s = s + "." * (size - len(s))
+                await lp.publish_data(s.encode(), reliable=c.get("reliable", True),
+                                      topic=c.get("topic", ""), destination_identities=c.get("to", []))
+            emit("sent", count=int(c["count"]))
+        elif cmd == "tone":
+            if self.tone_task:
+                self.tone_task.cancel()
+            self.tone_task = self.spawn(self.tone(c))
+        elif cmd == "unpublish":
+            if self.tone_task:
+                self.tone_task.cancel()
+                self.tone_task = None
+            if self.pub:
+                await lp.unpublish_track(self.pub.sid)
+                emit("unpublished", track_sid=self.pub.sid)
+            self.pub = self.track = self.source = None
+        elif cmd in ("mute", "unmute"):
+            if self.track:
+                self.track.mute() if cmd == "mute" else self.track.unmute()
+                emit(cmd + "d")
+        elif cmd == "listen":
+            self.spawn(self.listen(c))
+        elif cmd == "participants":
+            emit("participants", participants=[
+                {"identity": p.identity, "sid": p.sid, "name": p.name, "metadata": p.metadata,
+                 "attributes": dict(p.attributes)} for p in self.room.remote_participants.values()])
+        elif cmd == "leave":
+            self.done.set()
+        else:
+            emit("error", cmd=cmd, message="unknown command")
+
+    async def run(self):
+        self.room = rtc.Room()
+        self.hook_events()
+        await self.room.connect(self.a.url, token(self.a), rtc.RoomOptions(auto_subscribe=True))
+        emit("connected", room=self.room.name, sid=self.room.local_participant.sid,
+             identity=self.room.local_participant.identity)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+
+        def reader():
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        threading.Thread(target=reader, daemon=True).start()
+        while not self.done.is_set():
+            getter = asyncio.ensure_future(queue.get())
+            waiter = asyncio.ensure_future(self.done.wait())
+            finished, _ = await asyncio.wait({getter, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if getter not in finished:
+                getter.cancel()
+                break
+            line = getter.result()
+            if line is None:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                c = json.loads(line)
+                await self.handle(c)
+            except Exception as e:  # report, keep serving
+                emit("error", message=f"{type(e).__name__}: {e}", line=line[:200])
+        for t in list(self.tasks):
+            t.cancel()
+        await self.room.disconnect()
+        emit("left")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--url", required=True)
+    p.add_argument("--api-key", default="devkey")
+    p.add_argument("--api-secret", default="secret")
+    p.add_argument("--room", required=True)
+    p.add_argument("--identity", required=True)
+    p.add_argument("--name", default="")
+    p.add_argument("--metadata", default="")
+    p.add_argument("--attr", action="append", default=[])
+    a = p.parse_args()
+    try:
+        asyncio.run(Peer(a).run())
+    except Exception as e:
+        emit("error", message=f"{type(e).__name__}: {e}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
