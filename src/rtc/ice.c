@@ -1,0 +1,727 @@
+/* ICE over libnice 0.1.21: one stream, one component, trickle, consent freshness.
+ *
+ * libnice emits its signals synchronously from inside its API calls as well as from ctx
+ * sources, so a user callback can run while one of our functions is on the stack. `depth`
+ * counts how many of our frames are active; lkc_ice_free() at depth > 0 only disables
+ * callbacks and leaves the release of the struct and agent to an idle source. */
+#include "rtc/ice.h"
+
+#include <arpa/inet.h>
+#include <nice/agent.h>
+#include <nice/interfaces.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "base/rand.h"
+#include "lkc/error.h"
+#include "rtc/candidate.h"
+
+#define MOD "rtc.ice"
+#define COMPONENT 1
+#define MAX_QUEUED 64            /* remote candidates held before creds/gather */
+#define MAX_DATAGRAM 0xF800      /* libnice splits larger sends over ICE-TCP */
+#define DEFAULT_GATHER_TIMEOUT_MS 5000
+#define UFRAG_LEN 8              /* RFC 8445: >= 4 chars / 24 bits */
+#define PWD_LEN 24               /* RFC 8445: >= 22 chars / 128 bits */
+#define CRED_MAX 256
+
+struct lkc_ice {
+    GMainContext *ctx;
+    NiceAgent *agent;
+    guint stream_id;
+    lkc_ice_transport_policy_t policy;
+    unsigned gather_timeout_ms;
+
+    void *user;
+    void (*on_local_candidate)(void *, const char *);
+    void (*on_gathering_done)(void *);
+    void (*on_state)(void *, lkc_ice_state_t);
+    void (*on_recv)(void *, const uint8_t *, size_t);
+    void (*on_selected_pair)(void *);
+
+    lkc_ice_state_t state;
+    bool gathering_started;  /* nice_agent_gather_candidates was called (once per agent) */
+    bool nice_gather_done;   /* libnice finished gathering (local candidates are kept) */
+    bool gather_requested;   /* lkc_ice_gather called in this credential generation */
+    bool done_reported;      /* on_gathering_done ran in this generation */
+    GSource *gather_timer;
+
+    bool have_remote_creds;
+    char remote_ufrag[CRED_MAX + 1], remote_pwd[CRED_MAX + 1];
+    GArray *queued;          /* lkc_candidate_t waiting for creds and gathering */
+
+    uint64_t bytes_sent, packets_sent, bytes_received, packets_received;
+
+    int depth;               /* our frames on the stack (see top of file) */
+    bool closed;             /* lkc_ice_free was called: no more callbacks */
+};
+
+static const char *const state_names[] = {"new",    "checking", "connected",
+                                          "disconnected", "failed", "closed"};
+
+const char *lkc_ice_state_str(lkc_ice_state_t s)
+{
+    return (unsigned)s < sizeof state_names / sizeof *state_names ? state_names[s] : "unknown";
+}
+
+/* Entry check: NULL is a caller bug; after lkc_ice_free from a callback the agent is closed. */
+static int usable(const lkc_ice_t *ice)
+{
+    return !ice ? LKC_ERR_INVALID_ARG : ice->closed ? LKC_ERR_CLOSED : LKC_OK;
+}
+
+/* ------------------------------------------------------------------ reporting to the user */
+
+static void set_state(lkc_ice_t *ice, lkc_ice_state_t s)
+{
+    if (ice->closed || s == ice->state)
+        return;
+    LKC_LOGD(MOD, "%p state %s -> %s", (void *)ice, lkc_ice_state_str(ice->state),
+             lkc_ice_state_str(s));
+    ice->state = s;
+    if (ice->on_state) {
+        ice->depth++;
+        ice->on_state(ice->user, s);
+        ice->depth--;
+    }
+}
+
+static void stop_gather_timer(lkc_ice_t *ice)
+{
+    if (ice->gather_timer) {
+        g_source_destroy(ice->gather_timer);
+        g_source_unref(ice->gather_timer);
+        ice->gather_timer = NULL;
+    }
+}
+
+static void report_gathering_done(lkc_ice_t *ice)
+{
+    if (ice->closed || !ice->gather_requested || ice->done_reported)
+        return;
+    ice->done_reported = true;
+    stop_gather_timer(ice);
+    if (ice->on_gathering_done) {
+        ice->depth++;
+        ice->on_gathering_done(ice->user);
+        ice->depth--;
+    }
+}
+
+/* "ip:port" or "[ip6]:port" */
+static void addr_to_string(const NiceAddress *a, char *buf, size_t size)
+{
+    char ip[NICE_ADDRESS_STRING_LEN];
+    nice_address_to_string(a, ip);
+    snprintf(buf, size, nice_address_ip_version(a) == 6 ? "[%s]:%u" : "%s:%u", ip,
+             nice_address_get_port(a));
+}
+
+static void report_candidate(lkc_ice_t *ice, const NiceCandidate *nc)
+{
+    if (ice->closed || nc->component_id != COMPONENT)
+        return;
+    /* Peer-reflexive locals are learnt by the peer from our checks; never signalled. */
+    if (nc->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE)
+        return;
+    if (ice->policy == LKC_ICE_POLICY_RELAY_ONLY && nc->type != NICE_CANDIDATE_TYPE_RELAYED)
+        return;
+    char attr[LKC_CANDIDATE_ATTR_MAX + 1];
+    lkc_candidate_t c;
+    lkc_candidate_from_nice(nc, &c);
+    if (lkc_candidate_format(&c, attr, sizeof attr) < 0) {
+        LKC_LOGW(MOD, "cannot format a local candidate; skipped");
+        return;
+    }
+    LKC_LOGD(MOD, "%p local %s", (void *)ice, attr);
+    if (ice->on_local_candidate) {
+        ice->depth++;
+        ice->on_local_candidate(ice->user, attr);
+        ice->depth--;
+    }
+}
+
+/* ----------------------------------------------------------------- libnice signal handlers */
+
+static void on_nice_candidate(NiceAgent *agent, NiceCandidate *nc, gpointer data)
+{
+    lkc_ice_t *ice = data;
+    /* Between a restart and the next lkc_ice_gather, lkc_ice_gather reports them all. */
+    if (ice->gather_requested)
+        report_candidate(ice, nc);
+}
+
+static void on_nice_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
+{
+    lkc_ice_t *ice = data;
+    if (stream_id != ice->stream_id)
+        return;
+    ice->nice_gather_done = true;
+    LKC_LOGD(MOD, "%p gathering done", (void *)ice);
+    report_gathering_done(ice);
+}
+
+static void on_nice_state(NiceAgent *agent, guint stream_id, guint component_id, guint state,
+                          gpointer data)
+{
+    lkc_ice_t *ice = data;
+    if (stream_id != ice->stream_id || component_id != COMPONENT)
+        return;
+    LKC_LOGD(MOD, "%p libnice state %s", (void *)ice,
+             nice_component_state_to_string((NiceComponentState)state));
+    lkc_ice_state_t s = ice->state;
+    switch ((NiceComponentState)state) {
+    case NICE_COMPONENT_STATE_DISCONNECTED:
+    case NICE_COMPONENT_STATE_GATHERING:
+        /* GATHERING again after nice_agent_restart_stream: a restart is under way */
+        s = ice->state == LKC_ICE_NEW ? LKC_ICE_NEW : LKC_ICE_CHECKING;
+        break;
+    case NICE_COMPONENT_STATE_CONNECTING:
+        /* libnice steps back to CONNECTING when the selected pair's socket died */
+        s = (ice->state == LKC_ICE_CONNECTED || ice->state == LKC_ICE_DISCONNECTED)
+                ? LKC_ICE_DISCONNECTED
+                : LKC_ICE_CHECKING;
+        break;
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+        s = LKC_ICE_CONNECTED;
+        break;
+    case NICE_COMPONENT_STATE_FAILED:
+        s = LKC_ICE_FAILED;
+        break;
+    default:
+        break;
+    }
+    set_state(ice, s);
+}
+
+static void on_nice_selected_pair(NiceAgent *agent, guint stream_id, guint component_id,
+                                  NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+    lkc_ice_t *ice = data;
+    if (ice->closed || stream_id != ice->stream_id || component_id != COMPONENT)
+        return;
+    if (lkc_log_enabled(LKC_LOG_DEBUG)) {
+        char l[64], r[64];
+        addr_to_string(&local->addr, l, sizeof l);
+        addr_to_string(&remote->addr, r, sizeof r);
+        LKC_LOGD(MOD, "%p selected pair %s %s -> %s %s", (void *)ice,
+                 lkc_candidate_type_str(lkc_candidate_type_from_nice(local->type)), l,
+                 lkc_candidate_type_str(lkc_candidate_type_from_nice(remote->type)), r);
+    }
+    if (ice->on_selected_pair) {
+        ice->depth++;
+        ice->on_selected_pair(ice->user);
+        ice->depth--;
+    }
+}
+
+static void on_nice_recv(NiceAgent *agent, guint stream_id, guint component_id, guint len,
+                         gchar *buf, gpointer data)
+{
+    lkc_ice_t *ice = data;
+    if (ice->closed)
+        return;
+    ice->packets_received++;
+    ice->bytes_received += len;
+    if (ice->on_recv) {
+        ice->depth++;
+        ice->on_recv(ice->user, (const uint8_t *)buf, len);
+        ice->depth--;
+    }
+}
+
+static gboolean on_gather_timeout(gpointer data)
+{
+    lkc_ice_t *ice = data;
+    g_source_unref(ice->gather_timer);
+    ice->gather_timer = NULL;
+    LKC_LOGI(MOD, "%p gathering not finished after %u ms (STUN/TURN server silent?); "
+             "reporting done", (void *)ice, ice->gather_timeout_ms);
+    report_gathering_done(ice);
+    return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------------------- creation */
+
+/* Ours, from the CSPRNG: libnice's own come from a non-cryptographic GRand. */
+static bool set_fresh_credentials(lkc_ice_t *ice)
+{
+    char ufrag[UFRAG_LEN + 1], pwd[PWD_LEN + 1];
+    lkc_random_alnum(ufrag, UFRAG_LEN);
+    lkc_random_alnum(pwd, PWD_LEN);
+    bool ok = nice_agent_set_local_credentials(ice->agent, ice->stream_id, ufrag, pwd);
+    memset(pwd, 0, sizeof pwd);
+    return ok;
+}
+
+/* 169.254/16 or fe80::/10 (libnice's own test for it is not exported). */
+static bool is_link_local(const char *ip)
+{
+    unsigned char b[16];
+    if (inet_pton(AF_INET, ip, b) == 1)
+        return b[0] == 169 && b[1] == 254;
+    if (inet_pton(AF_INET6, ip, b) == 1)
+        return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+    return false;
+}
+
+/* The addresses to gather on, as NiceAddresses. Every local IP including loopback unless
+ * the config names some: libnice alone skips loopback, and a server in a loopback-only
+ * setup offers nothing else. IPv4/IPv6 link-local ones are useless to a remote peer. */
+static int collect_addresses(const lkc_ice_config_t *cfg, GSList **out)
+{
+    *out = NULL;
+    if (cfg->n_local_addresses > 0) {
+        for (size_t i = 0; i < cfg->n_local_addresses; i++) {
+            NiceAddress *a = nice_address_new();
+            const char *s = cfg->local_addresses ? cfg->local_addresses[i] : NULL;
+            if (!s || !nice_address_set_from_string(a, s)) {
+                LKC_LOGE(MOD, "local address %zu is not an IP literal", i);
+                nice_address_free(a);
+                g_slist_free_full(*out, (GDestroyNotify)nice_address_free);
+                *out = NULL;
+                return LKC_ERR_INVALID_ARG;
+            }
+            *out = g_slist_append(*out, a);
+        }
+        return LKC_OK;
+    }
+    GList *ips = nice_interfaces_get_local_ips(TRUE);
+    for (GList *l = ips; l; l = l->next) {
+        NiceAddress *a = nice_address_new();
+        if (!is_link_local(l->data) && nice_address_set_from_string(a, l->data))
+            *out = g_slist_append(*out, a);
+        else
+            nice_address_free(a);
+    }
+    g_list_free_full(ips, g_free);
+    if (!*out) {
+        LKC_LOGE(MOD, "no local IP address to gather on");
+        return LKC_ERR_IO;
+    }
+    return LKC_OK;
+}
+
+int lkc_ice_new(const lkc_ice_config_t *cfg, lkc_ice_t **out)
+{
+    if (!out)
+        return LKC_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!cfg || !cfg->ctx || (unsigned)cfg->policy > LKC_ICE_POLICY_RELAY_ONLY ||
+        (cfg->n_servers && !cfg->servers))
+        return LKC_ERR_INVALID_ARG;
+
+    GSList *addrs = NULL;
+    int rc = collect_addresses(cfg, &addrs);
+    if (rc != LKC_OK)
+        return rc;
+
+    lkc_ice_t *ice = calloc(1, sizeof *ice);
+    if (!ice) {
+        g_slist_free_full(addrs, (GDestroyNotify)nice_address_free);
+        return LKC_ERR_NO_MEMORY;
+    }
+    ice->policy = cfg->policy;
+    ice->gather_timeout_ms = cfg->gather_timeout_ms ? cfg->gather_timeout_ms
+                                                    : DEFAULT_GATHER_TIMEOUT_MS;
+    ice->user = cfg->user;
+    ice->on_local_candidate = cfg->on_local_candidate;
+    ice->on_gathering_done = cfg->on_gathering_done;
+    ice->on_state = cfg->on_state;
+    ice->on_recv = cfg->on_recv;
+    ice->on_selected_pair = cfg->on_selected_pair;
+    ice->state = LKC_ICE_NEW;
+
+    /* Creating the agent, its stream and settings starts nothing: no socket, no source,
+     * until nice_agent_gather_candidates. */
+    NiceAgentOption opts = NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS;
+    if (cfg->controlling)
+        opts |= NICE_AGENT_OPTION_REGULAR_NOMINATION;
+    ice->agent = nice_agent_new_full(cfg->ctx, NICE_COMPATIBILITY_RFC5245, opts);
+    if (!ice->agent) {
+        rc = LKC_ERR_INTERNAL;
+        goto fail;
+    }
+    bool tcp = cfg->policy == LKC_ICE_POLICY_ALL || cfg->policy == LKC_ICE_POLICY_TCP_ONLY;
+    g_object_set(ice->agent, "controlling-mode", (gboolean)cfg->controlling, "upnp", FALSE,
+                 "ice-tcp", (gboolean)tcp, "ice-udp",
+                 (gboolean)(cfg->policy != LKC_ICE_POLICY_TCP_ONLY), "force-relay",
+                 (gboolean)(cfg->policy == LKC_ICE_POLICY_RELAY_ONLY), NULL);
+    for (GSList *l = addrs; l; l = l->next) {
+        if (!nice_agent_add_local_address(ice->agent, l->data)) {
+            rc = LKC_ERR_INTERNAL;
+            goto fail;
+        }
+    }
+    ice->stream_id = nice_agent_add_stream(ice->agent, 1);
+    if (ice->stream_id == 0) {
+        rc = LKC_ERR_INTERNAL;
+        goto fail;
+    }
+    nice_agent_set_stream_name(ice->agent, ice->stream_id, "application");
+    if (!set_fresh_credentials(ice)) {
+        rc = LKC_ERR_INTERNAL;
+        goto fail;
+    }
+    ice->queued = g_array_new(FALSE, FALSE, sizeof(lkc_candidate_t));
+    unsigned n_turn = lkc_ice_server_apply(ice->agent, ice->stream_id, COMPONENT,
+                                           cfg->policy != LKC_ICE_POLICY_TCP_ONLY,
+                                           cfg->policy == LKC_ICE_POLICY_RELAY_ONLY,
+                                           cfg->servers, cfg->n_servers);
+    if (cfg->policy == LKC_ICE_POLICY_RELAY_ONLY && n_turn == 0)
+        LKC_LOGW(MOD, "relay-only policy without a usable TURN server: no candidates");
+
+    /* Everything fallible is done: connect callbacks. */
+    g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_nice_candidate), ice);
+    g_signal_connect(ice->agent, "candidate-gathering-done",
+                     G_CALLBACK(on_nice_gathering_done), ice);
+    g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_nice_state), ice);
+    g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_nice_selected_pair),
+                     ice);
+    nice_agent_attach_recv(ice->agent, ice->stream_id, COMPONENT, cfg->ctx, on_nice_recv, ice);
+    ice->ctx = g_main_context_ref(cfg->ctx);
+    g_slist_free_full(addrs, (GDestroyNotify)nice_address_free);
+    LKC_LOGD(MOD, "%p created (%s, policy %d)", (void *)ice,
+             cfg->controlling ? "controlling" : "controlled", (int)cfg->policy);
+    *out = ice;
+    return LKC_OK;
+
+fail:
+    LKC_LOGE(MOD, "cannot create the ICE agent");
+    if (ice->agent)
+        g_object_unref(ice->agent);
+    g_slist_free_full(addrs, (GDestroyNotify)nice_address_free);
+    free(ice);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ remote side, gathering */
+
+static int add_to_nice(lkc_ice_t *ice, const lkc_candidate_t *c)
+{
+    NiceCandidate *nc = lkc_candidate_to_nice(c, ice->stream_id);
+    if (!nc)
+        return LKC_ERR_UNSUPPORTED; /* a name, not an IP: checked by the caller already */
+    GSList one = {.data = nc, .next = NULL};
+    ice->depth++;
+    int n = nice_agent_set_remote_candidates(ice->agent, ice->stream_id, COMPONENT, &one);
+    ice->depth--;
+    nice_candidate_free(nc);
+    if (n < 0) {
+        LKC_LOGW(MOD, "%p libnice refused a remote candidate", (void *)ice);
+        return LKC_ERR_INTERNAL;
+    }
+    LKC_LOGD(MOD, "%p remote %s %s:%u %s%s", (void *)ice, lkc_candidate_type_str(c->type),
+             c->address, c->port, lkc_candidate_transport_str(c->transport),
+             n == 0 ? " (known already)" : "");
+    return LKC_OK;
+}
+
+static void apply_queued(lkc_ice_t *ice)
+{
+    if (!ice->have_remote_creds || !ice->gathering_started)
+        return;
+    /* The array lives until the struct is released, which a callback can only defer. */
+    for (guint i = 0; i < ice->queued->len && !ice->closed; i++)
+        add_to_nice(ice, &g_array_index(ice->queued, lkc_candidate_t, i));
+    if (!ice->closed)
+        g_array_set_size(ice->queued, 0);
+}
+
+int lkc_ice_gather(lkc_ice_t *ice)
+{
+    int rc = usable(ice);
+    if (rc != LKC_OK)
+        return rc;
+    if (ice->gather_requested)
+        return LKC_OK;
+    ice->gather_requested = true;
+    ice->done_reported = false;
+
+    GSource *t = g_timeout_source_new(ice->gather_timeout_ms);
+    g_source_set_callback(t, on_gather_timeout, ice, NULL);
+    g_source_attach(t, ice->ctx);
+    ice->gather_timer = t;
+
+    if (!ice->gathering_started) {
+        ice->gathering_started = true;
+        ice->depth++;
+        gboolean ok = nice_agent_gather_candidates(ice->agent, ice->stream_id);
+        ice->depth--;
+        if (!ok) {
+            LKC_LOGE(MOD, "%p libnice could not start gathering", (void *)ice);
+            stop_gather_timer(ice);
+            ice->gather_requested = false;
+            return LKC_ERR_IO;
+        }
+    } else {
+        /* After a restart: same local candidates, new credentials; tell the peer again. */
+        GSList *list = nice_agent_get_local_candidates(ice->agent, ice->stream_id, COMPONENT);
+        ice->depth++;
+        for (GSList *l = list; l && !ice->closed; l = l->next)
+            report_candidate(ice, l->data);
+        ice->depth--;
+        g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+        if (ice->nice_gather_done)
+            report_gathering_done(ice);
+    }
+    if (!ice->closed)
+        apply_queued(ice);
+    return LKC_OK;
+}
+
+int lkc_ice_get_local_credentials(lkc_ice_t *ice, char *ufrag, size_t ufrag_size, char *pwd,
+                                  size_t pwd_size)
+{
+    if (!ice || !ufrag || !pwd || !ufrag_size || !pwd_size)
+        return LKC_ERR_INVALID_ARG;
+    if (ice->closed)
+        return LKC_ERR_CLOSED;
+    gchar *u = NULL, *p = NULL;
+    if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &u, &p))
+        return LKC_ERR_INTERNAL;
+    int rc = LKC_OK;
+    if (strlen(u) >= ufrag_size || strlen(p) >= pwd_size)
+        rc = LKC_ERR_TOO_LARGE;
+    else {
+        memcpy(ufrag, u, strlen(u) + 1);
+        memcpy(pwd, p, strlen(p) + 1);
+    }
+    g_free(u);
+    if (p)
+        memset(p, 0, strlen(p));
+    g_free(p);
+    return rc;
+}
+
+/* ICE credentials: 1..256 visible ASCII characters, no ':' (it joins them in USERNAME). */
+static bool valid_credential(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > CRED_MAX)
+        return false;
+    for (; *s; s++)
+        if (*s <= 0x20 || *s >= 0x7f || *s == ':')
+            return false;
+    return true;
+}
+
+int lkc_ice_set_remote_credentials(lkc_ice_t *ice, const char *ufrag, const char *pwd)
+{
+    if (!ice || !ufrag || !pwd)
+        return LKC_ERR_INVALID_ARG;
+    if (ice->closed)
+        return LKC_ERR_CLOSED;
+    if (!valid_credential(ufrag) || !valid_credential(pwd)) {
+        LKC_LOGW(MOD, "%p malformed remote ICE credentials", (void *)ice);
+        return LKC_ERR_PROTOCOL;
+    }
+    if (ice->have_remote_creds) {
+        if (strcmp(ufrag, ice->remote_ufrag) == 0 && strcmp(pwd, ice->remote_pwd) == 0)
+            return LKC_OK;
+        LKC_LOGW(MOD, "%p remote ICE credentials changed without lkc_ice_restart", (void *)ice);
+        return LKC_ERR_STATE;
+    }
+    ice->depth++;
+    gboolean ok = nice_agent_set_remote_credentials(ice->agent, ice->stream_id, ufrag, pwd);
+    ice->depth--;
+    if (!ok)
+        return LKC_ERR_INTERNAL;
+    memcpy(ice->remote_ufrag, ufrag, strlen(ufrag) + 1);
+    memcpy(ice->remote_pwd, pwd, strlen(pwd) + 1);
+    ice->have_remote_creds = true;
+    if (!ice->closed)
+        apply_queued(ice);
+    return LKC_OK;
+}
+
+int lkc_ice_add_remote_candidate(lkc_ice_t *ice, const char *attr)
+{
+    if (!ice || !attr)
+        return LKC_ERR_INVALID_ARG;
+    if (ice->closed)
+        return LKC_ERR_CLOSED;
+    lkc_candidate_t c;
+    int rc = lkc_candidate_parse(attr, &c);
+    if (rc != LKC_OK) {
+        LKC_LOGW(MOD, "%p malformed remote candidate: %.120s", (void *)ice, attr);
+        return rc;
+    }
+    if (c.component != COMPONENT) {
+        LKC_LOGD(MOD, "%p remote candidate for component %u ignored (rtcp-mux)", (void *)ice,
+                 (unsigned)c.component);
+        return LKC_OK;
+    }
+    size_t alen = strlen(c.address);
+    if (alen > 6 && strcasecmp(c.address + alen - 6, ".local") == 0) {
+        LKC_LOGD(MOD, "%p mDNS candidate ignored", (void *)ice);
+        return LKC_OK;
+    }
+    NiceAddress probe;
+    if (!nice_address_set_from_string(&probe, c.address)) {
+        LKC_LOGW(MOD, "%p remote candidate with a DNS name ignored: %s", (void *)ice, c.address);
+        return LKC_ERR_UNSUPPORTED;
+    }
+    if (!ice->have_remote_creds || !ice->gathering_started) {
+        if (ice->queued->len >= MAX_QUEUED) {
+            LKC_LOGW(MOD, "%p too many early remote candidates; dropped", (void *)ice);
+            return LKC_ERR_WOULD_BLOCK;
+        }
+        g_array_append_val(ice->queued, c);
+        return LKC_OK;
+    }
+    return add_to_nice(ice, &c);
+}
+
+int lkc_ice_set_remote_gathering_done(lkc_ice_t *ice)
+{
+    int rc = usable(ice);
+    if (rc != LKC_OK)
+        return rc;
+    ice->depth++;
+    gboolean ok = nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
+    ice->depth--;
+    return ok ? LKC_OK : LKC_ERR_INTERNAL;
+}
+
+/* ------------------------------------------------------------------------------- data path */
+
+int lkc_ice_send(lkc_ice_t *ice, const uint8_t *buf, size_t len)
+{
+    if (!ice || !buf || len == 0)
+        return LKC_ERR_INVALID_ARG;
+    if (ice->closed)
+        return LKC_ERR_CLOSED;
+    if (len > MAX_DATAGRAM)
+        return LKC_ERR_TOO_LARGE;
+    NiceCandidate *l = NULL, *r = NULL;
+    if (!nice_agent_get_selected_pair(ice->agent, ice->stream_id, COMPONENT, &l, &r))
+        return LKC_ERR_STATE;
+
+    GOutputVector vec = {.buffer = buf, .size = len};
+    NiceOutputMessage msg = {.buffers = &vec, .n_buffers = 1};
+    GError *err = NULL;
+    ice->depth++;
+    gint n = nice_agent_send_messages_nonblocking(ice->agent, ice->stream_id, COMPONENT, &msg, 1,
+                                                  NULL, &err);
+    ice->depth--;
+    if (n == 1) {
+        ice->packets_sent++;
+        ice->bytes_sent += len;
+        return (int)len;
+    }
+    int rc = LKC_ERR_IO;
+    if (err && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        rc = LKC_ERR_WOULD_BLOCK;
+    else if (err && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+        rc = LKC_ERR_STATE; /* consent revoked */
+    LKC_LOGT(MOD, "%p send of %zu bytes failed: %s", (void *)ice, len,
+             err ? err->message : "?");
+    g_clear_error(&err);
+    return rc;
+}
+
+int lkc_ice_restart(lkc_ice_t *ice)
+{
+    int rc = usable(ice);
+    if (rc != LKC_OK)
+        return rc;
+    stop_gather_timer(ice);
+    ice->gather_requested = false;
+    ice->done_reported = false;
+    ice->have_remote_creds = false;
+    memset(ice->remote_pwd, 0, sizeof ice->remote_pwd);
+    ice->remote_ufrag[0] = '\0';
+    g_array_set_size(ice->queued, 0);
+
+    ice->depth++;
+    gboolean ok = nice_agent_restart_stream(ice->agent, ice->stream_id);
+    ice->depth--;
+    if (!ok)
+        return LKC_ERR_INTERNAL;
+    if (ice->closed)
+        return LKC_OK;
+    if (!set_fresh_credentials(ice))
+        return LKC_ERR_INTERNAL;
+    LKC_LOGD(MOD, "%p ICE restart", (void *)ice);
+    return LKC_OK;
+}
+
+/* ---------------------------------------------------------------------------------- queries */
+
+lkc_ice_state_t lkc_ice_get_state(lkc_ice_t *ice)
+{
+    return ice ? ice->state : LKC_ICE_CLOSED;
+}
+
+int lkc_ice_get_stats(lkc_ice_t *ice, lkc_ice_stats_t *out)
+{
+    if (!ice || !out)
+        return LKC_ERR_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    out->bytes_sent = ice->bytes_sent;
+    out->packets_sent = ice->packets_sent;
+    out->bytes_received = ice->bytes_received;
+    out->packets_received = ice->packets_received;
+    out->state = ice->state;
+    out->state_str = lkc_ice_state_str(ice->state);
+    if (ice->closed)
+        return LKC_OK;
+    NiceCandidate *l = NULL, *r = NULL;
+    if (nice_agent_get_selected_pair(ice->agent, ice->stream_id, COMPONENT, &l, &r) && l && r) {
+        out->has_selected_pair = true;
+        snprintf(out->transport, sizeof out->transport, "%s",
+                 l->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp");
+        snprintf(out->local_type, sizeof out->local_type, "%s",
+                 lkc_candidate_type_str(lkc_candidate_type_from_nice(l->type)));
+        snprintf(out->remote_type, sizeof out->remote_type, "%s",
+                 lkc_candidate_type_str(lkc_candidate_type_from_nice(r->type)));
+        addr_to_string(&l->addr, out->local_addr, sizeof out->local_addr);
+        addr_to_string(&r->addr, out->remote_addr, sizeof out->remote_addr);
+    }
+    return LKC_OK;
+}
+
+/* ---------------------------------------------------------------------------------- freeing */
+
+static void release(gpointer data)
+{
+    lkc_ice_t *ice = data;
+    nice_agent_attach_recv(ice->agent, ice->stream_id, COMPONENT, ice->ctx, NULL, NULL);
+    nice_agent_remove_stream(ice->agent, ice->stream_id);
+    g_object_unref(ice->agent);
+    g_array_free(ice->queued, TRUE);
+    g_main_context_unref(ice->ctx);
+    memset(ice->remote_pwd, 0, sizeof ice->remote_pwd);
+    free(ice);
+}
+
+static gboolean release_later(gpointer data)
+{
+    return G_SOURCE_REMOVE; /* the work is in the destroy notify: it also runs if ctx dies */
+}
+
+void lkc_ice_free(lkc_ice_t *ice)
+{
+    if (!ice || ice->closed)
+        return;
+    ice->closed = true;
+    ice->state = LKC_ICE_CLOSED;
+    /* From here no libnice signal reaches us, and on_nice_recv checks `closed`. */
+    g_signal_handlers_disconnect_by_data(ice->agent, ice);
+    stop_gather_timer(ice);
+    LKC_LOGD(MOD, "%p freed%s", (void *)ice, ice->depth ? " (from a callback: deferred)" : "");
+    if (ice->depth > 0) {
+        GSource *s = g_idle_source_new();
+        g_source_set_priority(s, G_PRIORITY_HIGH);
+        g_source_set_callback(s, release_later, ice, release);
+        g_source_attach(s, ice->ctx);
+        g_source_unref(s);
+        return;
+    }
+    release(ice);
+}
