@@ -11,6 +11,7 @@
  *   the thread frees the room as its last act.
  */
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -124,6 +125,91 @@ int lkc_room_post(lkc_room_t *room, lkc_engine_fn fn, void *data, GDestroyNotify
     g_main_context_wakeup(ctx);
     g_main_context_unref(ctx);
     return LKC_OK;
+}
+
+/* --- calls that wait for the engine's answer --------------------------------------- */
+
+typedef struct call {
+    gint refs; /* the caller and the queued command */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    int rc;
+    lkc_engine_call_fn fn;
+    void *data;
+    GDestroyNotify free_data;
+} call_t;
+
+static void call_unref(gpointer p)
+{
+    call_t *c = p;
+    if (!g_atomic_int_dec_and_test(&c->refs))
+        return;
+    if (c->free_data)
+        c->free_data(c->data);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->cond);
+    g_free(c);
+}
+
+static void run_call(lkc_engine_t *e, void *p)
+{
+    call_t *c = p;
+    int rc = c->fn(e, c->data);
+    pthread_mutex_lock(&c->lock);
+    c->rc = rc;
+    c->done = true;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+int lkc_room_call(lkc_room_t *room, lkc_engine_call_fn fn, void *data, GDestroyNotify free_data,
+                  void (*take)(void *data, void *out), void *out, int timeout_ms)
+{
+    if (lkc_room_on_engine_thread(room)) {
+        /* from a handler: the engine is this thread; run it here and now */
+        pthread_mutex_lock(&room->lock);
+        lkc_engine_t *e = room->engine;
+        pthread_mutex_unlock(&room->lock);
+        int rc = e && !e->finished ? fn(e, data) : LKC_ERR_STATE;
+        if (rc == LKC_OK && take)
+            take(data, out);
+        if (free_data)
+            free_data(data);
+        return rc;
+    }
+    call_t *c = g_new0(call_t, 1);
+    c->refs = 2;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    c->rc = LKC_ERR_STATE; /* if the session ends before it runs */
+    c->fn = fn;
+    c->data = data;
+    c->free_data = free_data;
+    if (lkc_room_post(room, run_call, c, call_unref) != LKC_OK) {
+        call_unref(c);
+        return LKC_ERR_STATE;
+    }
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    pthread_mutex_lock(&c->lock);
+    while (!c->done) {
+        gint64 left = deadline - g_get_monotonic_time();
+        if (left <= 0)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gint64 ns = ts.tv_nsec + (left % G_USEC_PER_SEC) * 1000;
+        ts.tv_sec += left / G_USEC_PER_SEC + ns / 1000000000;
+        ts.tv_nsec = ns % 1000000000;
+        pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+    }
+    bool done = c->done;
+    int rc = done ? c->rc : LKC_ERR_TIMEOUT;
+    if (done && rc == LKC_OK && take)
+        take(c->data, out);
+    pthread_mutex_unlock(&c->lock);
+    call_unref(c);
+    return rc;
 }
 
 /* --- the one teardown path ------------------------------------------------------- */

@@ -53,6 +53,15 @@ bool lkc_room_on_engine_thread(const lkc_room_t *room);
 typedef void (*lkc_engine_fn)(lkc_engine_t *engine, void *data);
 int lkc_room_post(lkc_room_t *room, lkc_engine_fn fn, void *data, GDestroyNotify free_data);
 
+/* Runs `fn(engine, data)` on the engine thread and waits (at most `timeout_ms`) for it.
+ * On success `take(data, out)` copies the result out (under the call's lock). `data` is
+ * owned by the call (`free_data` releases it, possibly later, on the engine thread, if
+ * the wait timed out). From the engine thread itself it runs inline. Returns fn's
+ * result, LKC_ERR_STATE when no session runs, or LKC_ERR_TIMEOUT. */
+typedef int (*lkc_engine_call_fn)(lkc_engine_t *engine, void *data);
+int lkc_room_call(lkc_room_t *room, lkc_engine_call_fn fn, void *data, GDestroyNotify free_data,
+                  void (*take)(void *data, void *out), void *out, int timeout_ms);
+
 /* Engine (engine.c) ------------------------------------------------------------------ */
 
 /* Starts the engine thread for one session. All fallible steps happen before the

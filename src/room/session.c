@@ -6,7 +6,9 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "room/data.h"
 #include "room/model.h"
+#include "room/transport.h"
 #include "signal/signal.h"
 
 #define MOD "room"
@@ -18,10 +20,17 @@ struct lkc_session {
     lkc_room_t *room;
     lkc_signal_t *signal;
     lkc_model_t *model;
+    lkc_transport_t *transport;
+    lkc_data_t *data;
     GSource *join_timer;
+    GSource *verdict_timer;       /* a transport failure waiting for the signal's word */
+    lkc_failure_t pending_failure;
+    char pending_message[256];
     bool joined;
     bool connected;
     bool shutting_down;
+    int ping_interval_s;
+    int ping_timeout_s;
     char *refresh_token;
 };
 
@@ -71,12 +80,13 @@ static void handle_leave(lkc_session_t *s, const Livekit__LeaveRequest *l)
 
 static void become_connected(lkc_session_t *s)
 {
-    if (s->connected)
+    if (s->connected || !lkc_transport_ready(s->transport))
         return;
     s->connected = true;
     stop_source(&s->join_timer);
     lkc_room_t *room = s->room;
     LKC_MARK(room, connected_ms, lkc_engine_elapsed_ms(s->engine));
+    atomic_store(&room->max_data_payload, lkc_transport_max_message(s->transport));
     lkc_room_set_state(room, LKC_STATE_CONNECTED, LKC_FAILURE_NONE, NULL);
     LKC_EMIT(room, on_connected, room->info, room->local);
     lkc_model_announce(s->model);
@@ -95,7 +105,14 @@ static void handle_join(lkc_session_t *s, const Livekit__JoinResponse *j)
              s->room->info->name, s->room->info->sid, s->room->local ? s->room->local->identity : "?",
              s->room->local ? s->room->local->sid : "?", j->n_other_participants,
              j->server_info && j->server_info->version ? j->server_info->version : "?");
-    lkc_signal_start_ping(s->signal, j->ping_interval, j->ping_timeout);
+    s->ping_interval_s = j->ping_interval > 0 ? j->ping_interval : 5;
+    s->ping_timeout_s = j->ping_timeout > 0 ? j->ping_timeout : 15;
+    lkc_signal_start_ping(s->signal, s->ping_interval_s, s->ping_timeout_s);
+    s->transport = lkc_transport_new(s, j);
+    if (!s->transport) {
+        lkc_engine_end(s->engine, LKC_FAILURE_INTERNAL, "cannot create the peer connections", true);
+        return;
+    }
     become_connected(s);
 }
 
@@ -113,6 +130,23 @@ static void on_signal_response(void *user, const Livekit__SignalResponse *r)
     switch (r->message_case) {
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_JOIN:
         handle_join(s, r->join);
+        break;
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_OFFER:
+        if (s->transport && r->offer)
+            lkc_transport_on_offer(s->transport, r->offer);
+        break;
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ANSWER:
+        if (s->transport && r->answer)
+            lkc_transport_on_answer(s->transport, r->answer);
+        break;
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRICKLE:
+        if (s->transport && r->trickle)
+            lkc_transport_on_trickle(s->transport, r->trickle);
+        break;
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_REQUEST_RESPONSE:
+        if (r->request_response && r->request_response->reason != LIVEKIT__REQUEST_RESPONSE__REASON__OK)
+            LKC_LOGW(MOD, "the server refused a request (reason %d): %s", (int)r->request_response->reason,
+                     r->request_response->message ? r->request_response->message : "");
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_UPDATE:
         if (s->joined)
@@ -198,6 +232,7 @@ int lkc_session_new(lkc_engine_t *e, const char *url, const char *token, lkc_ses
         return rc;
     }
     s->model = lkc_model_new(room);
+    s->data = lkc_data_new(s);
     *out = s;
     return LKC_OK;
 }
@@ -219,6 +254,7 @@ void lkc_session_shutdown(lkc_session_t *s, bool leave)
         return;
     s->shutting_down = true;
     stop_source(&s->join_timer);
+    stop_source(&s->verdict_timer);
     if (!lkc_signal_is_open(s->signal)) {
         lkc_engine_shutdown_done(s->engine);
         return;
@@ -242,8 +278,133 @@ void lkc_session_free(lkc_session_t *s)
     if (!s)
         return;
     stop_source(&s->join_timer);
+    stop_source(&s->verdict_timer);
+    lkc_transport_free(s->transport);
+    lkc_data_free(s->data);
     lkc_signal_free(s->signal);
     lkc_model_free(s->model);
     g_free(s->refresh_token);
     g_free(s);
+}
+
+/* --- what the session's parts need ------------------------------------------------ */
+
+lkc_room_t *lkc_session_room(lkc_session_t *s)
+{
+    return s->room;
+}
+
+GMainContext *lkc_session_context(lkc_session_t *s)
+{
+    return lkc_engine_context(s->engine);
+}
+
+int64_t lkc_session_elapsed_ms(lkc_session_t *s)
+{
+    return lkc_engine_elapsed_ms(s->engine);
+}
+
+struct lkc_data *lkc_session_data(lkc_session_t *s)
+{
+    return s->shutting_down ? NULL : s->data;
+}
+
+int lkc_session_send(lkc_session_t *s, const Livekit__SignalRequest *req)
+{
+    return lkc_signal_send(s->signal, req);
+}
+
+int lkc_session_send_data(lkc_session_t *s, lkc_data_kind_t kind, const uint8_t *buf, size_t len)
+{
+    return s->transport ? lkc_transport_send_data(s->transport, kind, buf, len) : LKC_ERR_STATE;
+}
+
+void lkc_session_transport_changed(lkc_session_t *s)
+{
+    if (s->shutting_down)
+        return;
+    become_connected(s);
+    if (s->connected)
+        lkc_data_flush(s->data);
+}
+
+static gboolean on_verdict(gpointer data)
+{
+    lkc_session_t *s = data;
+    g_source_unref(s->verdict_timer);
+    s->verdict_timer = NULL;
+    lkc_engine_end(s->engine, s->pending_failure, s->pending_message, true);
+    return G_SOURCE_REMOVE;
+}
+
+/* A peer connection failed. When the server closes our connections on purpose (removed,
+ * room deleted, duplicate identity) its LeaveRequest follows within moments and says
+ * why, so wait briefly for it. When the signal itself has gone quiet, the server is
+ * probably gone: let the ping timeout decide (the backstop below bounds the wait). A
+ * fingerprint mismatch is our own verdict: no waiting. */
+void lkc_session_transport_failed(lkc_session_t *s, lkc_failure_t reason, const char *message)
+{
+    if (reason == LKC_FAILURE_DTLS || !lkc_signal_is_open(s->signal)) {
+        lkc_engine_end(s->engine, reason, message, true);
+        return;
+    }
+    if (s->verdict_timer)
+        return;
+    s->pending_failure = reason;
+    g_strlcpy(s->pending_message, message, sizeof s->pending_message);
+    int64_t silent = lkc_signal_silent_ms(s->signal);
+    int wait_ms = silent > (int64_t)s->ping_interval_s * 1000 ? (s->ping_timeout_s + 1) * 1000 : 1000;
+    LKC_LOGD(MOD, "transport failed (%s); waiting %d ms for the signal's verdict", message, wait_ms);
+    s->verdict_timer = g_timeout_source_new((guint)wait_ms);
+    g_source_set_callback(s->verdict_timer, on_verdict, s, NULL);
+    g_source_attach(s->verdict_timer, lkc_engine_context(s->engine));
+}
+
+void lkc_session_data_in(lkc_session_t *s, const uint8_t *buf, size_t len, lkc_data_kind_t kind)
+{
+    if (!s->shutting_down)
+        lkc_data_receive(s->data, buf, len, kind);
+}
+
+void lkc_session_rtp_in(lkc_session_t *s, const char *mid, uint8_t *pkt, size_t len)
+{
+    (void)s, (void)mid, (void)pkt, (void)len; /* audio arrives with the media layer */
+}
+
+void lkc_session_rtcp_in(lkc_session_t *s, bool subscriber, uint8_t *pkt, size_t len)
+{
+    (void)s, (void)subscriber, (void)pkt, (void)len;
+}
+
+void lkc_session_subscriber_changed(lkc_session_t *s)
+{
+    (void)s;
+}
+
+/* --- stats through the public API ------------------------------------------------ */
+
+typedef struct {
+    lkc_pc_target_t which;
+    lkc_pc_stats_t stats;
+} stats_call_t;
+
+static int stats_on_engine(lkc_engine_t *e, void *data)
+{
+    stats_call_t *c = data;
+    lkc_session_t *s = lkc_engine_session(e);
+    return s ? lkc_transport_stats(s->transport, c->which, &c->stats) : LKC_ERR_STATE;
+}
+
+static void stats_take(void *data, void *out)
+{
+    *(lkc_pc_stats_t *)out = ((stats_call_t *)data)->stats;
+}
+
+lkc_err_t lkc_room_get_pc_stats(lkc_room_t *room, lkc_pc_target_t which, lkc_pc_stats_t *out)
+{
+    if (!room || !out || (which != LKC_PC_PUBLISHER && which != LKC_PC_SUBSCRIBER))
+        return LKC_ERR_INVALID_ARG;
+    stats_call_t *c = g_new0(stats_call_t, 1);
+    c->which = which;
+    return lkc_room_call(room, stats_on_engine, c, g_free, stats_take, out, 2000);
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "livekit_rtc.pb-c.h"
 #include "room/room_internal.h"
 
 /* Prepares the session (nothing connects yet). */
@@ -20,5 +21,23 @@ void lkc_session_shutdown(lkc_session_t *s, bool leave);
 
 /* Releases everything at once (after the engine loop). NULL is ignored. */
 void lkc_session_free(lkc_session_t *s);
+
+/* For the session's parts (transport, data, media). */
+lkc_room_t *lkc_session_room(lkc_session_t *s);
+GMainContext *lkc_session_context(lkc_session_t *s);
+int64_t lkc_session_elapsed_ms(lkc_session_t *s);
+struct lkc_data *lkc_session_data(lkc_session_t *s);
+/* Sends a signal request (LKC_ERR_STATE when the signal is not open). */
+int lkc_session_send(lkc_session_t *s, const Livekit__SignalRequest *req);
+/* Sends an encoded DataPacket on the publisher channel of `kind`. */
+int lkc_session_send_data(lkc_session_t *s, lkc_data_kind_t kind, const uint8_t *buf, size_t len);
+
+/* Called by the transport. */
+void lkc_session_transport_changed(lkc_session_t *s);
+void lkc_session_transport_failed(lkc_session_t *s, lkc_failure_t reason, const char *message);
+void lkc_session_data_in(lkc_session_t *s, const uint8_t *buf, size_t len, lkc_data_kind_t kind);
+void lkc_session_rtp_in(lkc_session_t *s, const char *mid, uint8_t *pkt, size_t len);
+void lkc_session_rtcp_in(lkc_session_t *s, bool subscriber, uint8_t *pkt, size_t len);
+void lkc_session_subscriber_changed(lkc_session_t *s);
 
 #endif

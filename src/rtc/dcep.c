@@ -128,7 +128,8 @@ int lkc_dcep_encode_ack(uint8_t *out, size_t cap, size_t *out_len)
 
 int lkc_dcep_parse_ack(const uint8_t *msg, size_t len)
 {
-    if (!msg || len != 1 || msg[0] != LKC_DCEP_MSG_ACK) {
+    /* RFC 8832's ACK is one byte; pion pads it to 4 (zeros). Accept trailing bytes. */
+    if (!msg || len < 1 || msg[0] != LKC_DCEP_MSG_ACK) {
         LKC_LOGW("rtc.dcep", "not a DATA_CHANNEL_ACK (%zu bytes)", len);
         return LKC_ERR_PROTOCOL;
     }

@@ -426,6 +426,11 @@ int64_t lkc_signal_rtt_ms(const lkc_signal_t *s)
     return s ? s->rtt_ms : 0;
 }
 
+int64_t lkc_signal_silent_ms(const lkc_signal_t *s)
+{
+    return s && s->open ? lkc_mono_ms() - s->last_rx_ms : 0;
+}
+
 bool lkc_signal_is_open(const lkc_signal_t *s)
 {
     return s && s->open && !s->ended;

@@ -57,6 +57,9 @@ void lkc_signal_start_ping(lkc_signal_t *s, int interval_s, int timeout_s);
 /* The last measured round-trip time in ms (0 before the first pong). */
 int64_t lkc_signal_rtt_ms(const lkc_signal_t *s);
 
+/* Milliseconds since the last message from the server (0 before the connection opens). */
+int64_t lkc_signal_silent_ms(const lkc_signal_t *s);
+
 /* True from on_open until the connection ends. */
 bool lkc_signal_is_open(const lkc_signal_t *s);
 

@@ -30,14 +30,14 @@ static char *start_server(void)
     char *path = g_strdup_printf("%s/env", server_dir), *text = NULL;
     CHECK(g_file_get_contents(path, &text, NULL, NULL), "no %s", path);
     char *url = NULL;
-    for (char **l = g_strsplit(text, "\n", -1), **it = l; *it; it++) {
+    char **lines = g_strsplit(text, "\n", -1);
+    for (char **it = lines; *it; it++) {
         if (g_str_has_prefix(*it, "LIVEKIT_URL="))
             url = g_strdup(*it + 12);
         if (g_str_has_prefix(*it, "LKC_TEST_SERVER_PID="))
             server_pid = atoi(*it + 20);
-        if (!it[1])
-            g_strfreev(l);
     }
+    g_strfreev(lines);
     g_free(text);
     g_free(path);
     CHECK(url && server_pid > 0, "the private server's env file lacks its URL or pid");
