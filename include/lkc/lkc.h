@@ -14,6 +14,7 @@
 #include "lkc/room.h"
 #include "lkc/data.h"
 #include "lkc/stats.h"
+#include "lkc/audio.h"
 
 #ifdef __cplusplus
 extern "C" {

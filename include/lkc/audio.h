@@ -1,0 +1,159 @@
+/* lkc: audio. Publishing: an AudioSource (PCM from the application) becomes a local
+ * track. Subscribing: an AudioStream gives the PCM of one remote audio track.
+ *
+ * Threads: lkc_audio_source_capture() and lkc_audio_stream_read() are called from the
+ * application's threads (they copy, and wait only as long as their timeout); Opus,
+ * RTP, the jitter buffer and resampling run on the room's engine thread, paced by a
+ * media clock (20 ms frames), not by the caller.
+ *
+ * Lifetimes: sources and streams are independent of rooms: each lives until its own
+ * *_destroy(), also after the room it was used with is destroyed. A stream ends (read
+ * returns LKC_EOS, on_end is called) when its track is unsubscribed or unpublished, its
+ * participant leaves, or the room closes or is destroyed (R7). A lkc_track_t (a local
+ * publication) lives until lkc_room_unpublish() or lkc_room_destroy() of its room.
+ */
+#ifndef LKC_AUDIO_H
+#define LKC_AUDIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lkc/room.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- publishing -------------------------------------------------------------------- */
+
+typedef struct lkc_audio_source lkc_audio_source_t;
+typedef struct lkc_track lkc_track_t;
+
+/** Creates a source of PCM at `sample_rate` (8000..48000, a multiple of 50 Hz) with
+ *  1 or 2 channels. `queue_ms` > 0 buffers that much audio (capture waits when it is
+ *  full); 0 is real-time mode: capture never waits, and audio that falls behind the
+ *  media clock is dropped (the oldest first) and counted. Any thread. */
+LKC_API lkc_err_t lkc_audio_source_create(int sample_rate, int channels, int queue_ms, lkc_audio_source_t **out);
+
+/** Copies `samples_per_channel` frames of interleaved int16 PCM into the queue (any
+ *  size; re-framed to 20 ms inside). When the queue is full it waits up to `timeout_ms`
+ *  for room, then returns LKC_ERR_WOULD_BLOCK without taking any of it. Frames captured
+ *  before the track is published or connected wait in the queue (up to queue_ms).
+ *  LKC_ERR_CLOSED after destroy. Application threads (several may call). */
+LKC_API lkc_err_t lkc_audio_source_capture(lkc_audio_source_t *src, const int16_t *pcm, size_t samples_per_channel,
+                                           int timeout_ms);
+
+/** Drops everything queued. Any thread. */
+LKC_API void lkc_audio_source_clear(lkc_audio_source_t *src);
+
+/** Milliseconds of audio queued and not yet sent. Any thread. */
+LKC_API int lkc_audio_source_queued_ms(lkc_audio_source_t *src);
+
+/** Waits until everything captured so far has been sent (a trailing partial frame is
+ *  padded with silence), up to `timeout_ms`: LKC_OK or LKC_ERR_TIMEOUT. Any thread. */
+LKC_API lkc_err_t lkc_audio_source_wait_for_playout(lkc_audio_source_t *src, int timeout_ms);
+
+typedef struct lkc_audio_source_stats {
+    uint64_t frames_captured;   /**< 20 ms frames queued */
+    uint64_t frames_sent;       /**< encoded and sent (or suppressed by DTX) */
+    uint64_t frames_dropped;    /**< real-time mode: late audio dropped */
+    uint64_t would_block;       /**< captures refused because the queue was full */
+} lkc_audio_source_stats_t;
+
+LKC_API lkc_err_t lkc_audio_source_get_stats(lkc_audio_source_t *src, lkc_audio_source_stats_t *out);
+
+/** Releases the application's handle: later captures fail; a track still published
+ *  from it stops getting audio. NULL is ignored. Any thread. */
+LKC_API void lkc_audio_source_destroy(lkc_audio_source_t *src);
+
+typedef struct lkc_audio_publish_options {
+    const char *name;              /**< track name; NULL: "audio" */
+    lkc_track_source_t source;     /**< default LKC_SOURCE_MICROPHONE */
+    bool dtx;                      /**< discontinuous transmission; default true */
+    bool stereo;                   /**< default: true when the source has 2 channels */
+    int bitrate;                   /**< bits/s; 0: 32000 mono, 64000 stereo */
+    bool muted;                    /**< start muted */
+} lkc_audio_publish_options_t;
+
+/** Fills the defaults (needs the source for the stereo default; NULL: mono). */
+LKC_API void lkc_audio_publish_options_init(lkc_audio_publish_options_t *o, const lkc_audio_source_t *src);
+
+/** Publishes `src` as an Opus track: AddTrackRequest, waits (up to 10 s) for the server's
+ *  TrackPublishedResponse, renegotiates the publisher connection and starts sending.
+ *  `*out` names the publication. LKC_ERR_STATE when the room is not connected. Any
+ *  thread except this room's handlers (LKC_ERR_STATE: it must wait for the server). */
+LKC_API lkc_err_t lkc_room_publish_audio(lkc_room_t *room, lkc_audio_source_t *src,
+                                         const lkc_audio_publish_options_t *opts, lkc_track_t **out);
+
+/** Unpublishes and frees `track`. Any thread. */
+LKC_API lkc_err_t lkc_room_unpublish(lkc_room_t *room, lkc_track_t *track);
+
+/** Mutes (stops sending, tells the server: others see track_muted) or unmutes. Any
+ *  thread. */
+LKC_API lkc_err_t lkc_track_mute(lkc_track_t *track);
+LKC_API lkc_err_t lkc_track_unmute(lkc_track_t *track);
+
+/** Copies the track's sid (e.g. "TR_AM...") into `buf`. Any thread. */
+LKC_API lkc_err_t lkc_track_get_sid(const lkc_track_t *track, char *buf, size_t len);
+
+/* --- subscribing ------------------------------------------------------------------ */
+
+/** Subscribes to (or unsubscribes from) a remote track. With auto_subscribe (the
+ *  default) every track is subscribed when published. Any thread. */
+LKC_API lkc_err_t lkc_room_set_subscribed(lkc_room_t *room, const char *track_sid, bool subscribed);
+
+typedef struct lkc_audio_stream lkc_audio_stream_t;
+
+typedef struct lkc_audio_stream_options {
+    int sample_rate;   /**< output rate, 8000..48000; default 48000 */
+    int channels;      /**< 1 or 2; default 1 (a stereo track is mixed down) */
+    int frame_ms;      /**< push variant: frame size handed to on_frame; default 10 */
+    int capacity_ms;   /**< the read ring; when the reader falls this far behind, the oldest
+                            audio is dropped (counted); default 500 */
+    /** Push variant (optional): every frame_ms of audio, on the engine thread. The pull
+     *  API (lkc_audio_stream_read) is not used then. */
+    void (*on_frame)(lkc_audio_stream_t *stream, const int16_t *pcm, size_t samples_per_channel, void *user);
+    /** Called once when the stream ends (on the engine thread, or in
+     *  lkc_audio_stream_destroy when the room is gone). Optional. */
+    void (*on_end)(lkc_audio_stream_t *stream, void *user);
+    void *user;
+} lkc_audio_stream_options_t;
+
+LKC_API void lkc_audio_stream_options_init(lkc_audio_stream_options_t *o);
+
+/** Creates a stream of the remote audio track `track_sid` (R1: when the track does not
+ *  exist, is not audio, is unpublished while the stream is being made, or the room is
+ *  not connected, this returns an error and nothing of the stream stays live). Several
+ *  streams may read one track. Any thread except this room's handlers. */
+LKC_API lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_sid,
+                                          const lkc_audio_stream_options_t *opts, lkc_audio_stream_t **out);
+
+/** Reads up to `max_samples_per_channel` frames of interleaved int16 PCM. Returns the
+ *  number read (> 0), LKC_ERR_TIMEOUT when nothing came in `timeout_ms`, or LKC_EOS once
+ *  the stream has ended and everything was read. Application threads. */
+LKC_API int lkc_audio_stream_read(lkc_audio_stream_t *stream, int16_t *pcm, size_t max_samples_per_channel,
+                                  int timeout_ms);
+
+typedef struct lkc_audio_stream_stats {
+    uint64_t packets_received;
+    uint64_t packets_lost;       /**< never arrived (concealed) */
+    uint64_t packets_late;       /**< arrived after their playout time (dropped) */
+    uint64_t frames_concealed;   /**< PLC or FEC frames */
+    uint64_t underruns;          /**< reads that found too little audio while the track was live */
+    uint64_t samples_dropped;    /**< overflow: the reader fell more than capacity_ms behind */
+    int jitter_target_ms;        /**< the jitter buffer's current target delay */
+    int buffered_ms;             /**< audio waiting in the jitter buffer */
+    bool ended;
+} lkc_audio_stream_stats_t;
+
+LKC_API lkc_err_t lkc_audio_stream_get_stats(lkc_audio_stream_t *stream, lkc_audio_stream_stats_t *out);
+
+/** Ends (if still live) and frees the stream. No on_frame/on_end runs after it returns.
+ *  NULL is ignored. Any thread except the stream's own on_frame/on_end. */
+LKC_API void lkc_audio_stream_destroy(lkc_audio_stream_t *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
