@@ -451,3 +451,13 @@ void lkc_model_announce(lkc_model_t *m)
             break;
     }
 }
+
+void lkc_model_set_subscribed(lkc_model_t *m, const char *track_sid, bool subscribed)
+{
+    const lkc_track_info_t *t = NULL;
+    if (!lkc_model_find_track(m, track_sid, &t) || !t)
+        return;
+    pthread_mutex_lock(&m->room->lock);
+    ((lkc_track_info_t *)t)->subscribed = subscribed;
+    pthread_mutex_unlock(&m->room->lock);
+}

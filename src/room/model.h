@@ -30,6 +30,9 @@ const lkc_participant_info_t *lkc_model_find_identity(const lkc_model_t *m, cons
 const lkc_participant_info_t *lkc_model_find_track(const lkc_model_t *m, const char *track_sid,
                                                    const lkc_track_info_t **track);
 
+/* Records whether we receive a remote track (its `subscribed` flag). */
+void lkc_model_set_subscribed(lkc_model_t *m, const char *track_sid, bool subscribed);
+
 /* Deep copies and conversions (any thread; free with the public *_free functions). */
 lkc_room_info_t *lkc_room_info_dup(const lkc_room_info_t *r);
 lkc_participant_info_t *lkc_participant_dup(const lkc_participant_info_t *p);

@@ -200,8 +200,15 @@ lkc_err_t lkc_room_close(lkc_room_t *room)
     return end_session(room);
 }
 
+void lkc_track_unref(lkc_track_t *t); /* publication.c */
+
 static void room_free(lkc_room_t *room)
 {
+    if (room->tracks) {
+        for (guint i = 0; i < room->tracks->len; i++)
+            lkc_track_unref(g_ptr_array_index(room->tracks, i));
+        g_ptr_array_free(room->tracks, TRUE);
+    }
     lkc_room_info_free(room->info);
     lkc_participant_info_free(room->local);
     if (room->remotes)

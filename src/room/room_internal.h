@@ -36,6 +36,7 @@ struct lkc_room {
     lkc_room_info_t *info;
     lkc_participant_info_t *local;
     GPtrArray *remotes;        /* of lkc_participant_info_t*, in join order */
+    GPtrArray *tracks;         /* [lock] lkc_track_t* handles of the application */
 
     _Atomic int state;         /* lkc_state_t */
     _Atomic int failure;       /* lkc_failure_t */

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "room/data.h"
+#include "room/media.h"
 #include "room/model.h"
 #include "room/transport.h"
 #include "signal/signal.h"
@@ -22,6 +23,7 @@ struct lkc_session {
     lkc_model_t *model;
     lkc_transport_t *transport;
     lkc_data_t *data;
+    lkc_media_t *media;
     GSource *join_timer;
     GSource *verdict_timer;       /* a transport failure waiting for the signal's word */
     lkc_failure_t pending_failure;
@@ -144,13 +146,25 @@ static void on_signal_response(void *user, const Livekit__SignalResponse *r)
             lkc_transport_on_trickle(s->transport, r->trickle);
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_REQUEST_RESPONSE:
-        if (r->request_response && r->request_response->reason != LIVEKIT__REQUEST_RESPONSE__REASON__OK)
+        if (r->request_response && r->request_response->reason != LIVEKIT__REQUEST_RESPONSE__REASON__OK) {
             LKC_LOGW(MOD, "the server refused a request (reason %d): %s", (int)r->request_response->reason,
                      r->request_response->message ? r->request_response->message : "");
+            lkc_media_on_request_response(s->media, r->request_response);
+        }
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_UPDATE:
-        if (s->joined)
+        if (s->joined) {
             lkc_model_update(s->model, r->update->participants, r->update->n_participants);
+            lkc_media_on_model_changed(s->media);
+        }
+        break;
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRACK_PUBLISHED:
+        if (r->track_published)
+            lkc_media_on_track_published(s->media, r->track_published);
+        break;
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRACK_UNPUBLISHED:
+        if (r->track_unpublished)
+            lkc_media_on_track_unpublished(s->media, r->track_unpublished->track_sid);
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ROOM_UPDATE:
         if (s->joined && r->room_update->room)
@@ -233,6 +247,7 @@ int lkc_session_new(lkc_engine_t *e, const char *url, const char *token, lkc_ses
     }
     s->model = lkc_model_new(room);
     s->data = lkc_data_new(s);
+    s->media = lkc_media_new(s);
     *out = s;
     return LKC_OK;
 }
@@ -279,6 +294,7 @@ void lkc_session_free(lkc_session_t *s)
         return;
     stop_source(&s->join_timer);
     stop_source(&s->verdict_timer);
+    lkc_media_free(s->media); /* ends every stream (R7) before the connections go */
     lkc_transport_free(s->transport);
     lkc_data_free(s->data);
     lkc_signal_free(s->signal);
@@ -368,17 +384,35 @@ void lkc_session_data_in(lkc_session_t *s, const uint8_t *buf, size_t len, lkc_d
 
 void lkc_session_rtp_in(lkc_session_t *s, const char *mid, uint8_t *pkt, size_t len)
 {
-    (void)s, (void)mid, (void)pkt, (void)len; /* audio arrives with the media layer */
+    if (!s->shutting_down)
+        lkc_media_on_rtp(s->media, mid, pkt, len);
 }
 
 void lkc_session_rtcp_in(lkc_session_t *s, bool subscriber, uint8_t *pkt, size_t len)
 {
-    (void)s, (void)subscriber, (void)pkt, (void)len;
+    if (!s->shutting_down)
+        lkc_media_on_rtcp(s->media, subscriber, pkt, len);
 }
 
-void lkc_session_subscriber_changed(lkc_session_t *s)
+void lkc_session_subscriber_offer(lkc_session_t *s, const Livekit__SessionDescription *sd)
 {
-    (void)s;
+    if (!s->shutting_down)
+        lkc_media_on_subscriber_offer(s->media, sd);
+}
+
+struct lkc_media *lkc_session_media(lkc_session_t *s)
+{
+    return s->shutting_down ? NULL : s->media;
+}
+
+struct lkc_model *lkc_session_model(lkc_session_t *s)
+{
+    return s->model;
+}
+
+struct lkc_transport *lkc_session_transport(lkc_session_t *s)
+{
+    return s->transport;
 }
 
 /* --- stats through the public API ------------------------------------------------ */

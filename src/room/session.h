@@ -27,6 +27,9 @@ lkc_room_t *lkc_session_room(lkc_session_t *s);
 GMainContext *lkc_session_context(lkc_session_t *s);
 int64_t lkc_session_elapsed_ms(lkc_session_t *s);
 struct lkc_data *lkc_session_data(lkc_session_t *s);
+struct lkc_media *lkc_session_media(lkc_session_t *s);
+struct lkc_model *lkc_session_model(lkc_session_t *s);
+struct lkc_transport *lkc_session_transport(lkc_session_t *s);
 /* Sends a signal request (LKC_ERR_STATE when the signal is not open). */
 int lkc_session_send(lkc_session_t *s, const Livekit__SignalRequest *req);
 /* Sends an encoded DataPacket on the publisher channel of `kind`. */
@@ -38,6 +41,6 @@ void lkc_session_transport_failed(lkc_session_t *s, lkc_failure_t reason, const 
 void lkc_session_data_in(lkc_session_t *s, const uint8_t *buf, size_t len, lkc_data_kind_t kind);
 void lkc_session_rtp_in(lkc_session_t *s, const char *mid, uint8_t *pkt, size_t len);
 void lkc_session_rtcp_in(lkc_session_t *s, bool subscriber, uint8_t *pkt, size_t len);
-void lkc_session_subscriber_changed(lkc_session_t *s);
+void lkc_session_subscriber_offer(lkc_session_t *s, const Livekit__SessionDescription *sd);
 
 #endif

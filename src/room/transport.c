@@ -155,12 +155,6 @@ static void on_rtcp(void *user, uint8_t *pkt, size_t len)
     lkc_session_rtcp_in(pc->t->session, pc == &pc->t->sub, pkt, len);
 }
 
-static void on_remote_description(void *user)
-{
-    pc_t *pc = user;
-    lkc_session_subscriber_changed(pc->t->session);
-}
-
 /* --- life ----------------------------------------------------------------------- */
 
 static lkc_ice_transport_policy_t policy_of(lkc_ice_policy_t p, bool force_relay)
@@ -192,8 +186,7 @@ static int make_pc(lkc_transport_t *t, pc_t *pc, bool publisher, lkc_ice_transpo
         .name = pc->name,
         .cb = {.on_local_candidate = on_local_candidate, .on_offer = on_offer, .on_state = on_state,
                .on_milestone = on_milestone, .on_channel_open = on_channel_open,
-               .on_channel_message = on_channel_message, .on_rtp = on_rtp, .on_rtcp = on_rtcp,
-               .on_remote_description = on_remote_description},
+               .on_channel_message = on_channel_message, .on_rtp = on_rtp, .on_rtcp = on_rtcp},
         .user = pc,
     };
     return lkc_peer_new(&cfg, &pc->peer);
@@ -266,10 +259,9 @@ void lkc_transport_on_offer(lkc_transport_t *t, const Livekit__SessionDescriptio
         lkc_session_transport_failed(t->session, LKC_FAILURE_PROTOCOL, "cannot answer the server's offer");
         return;
     }
-    const lkc_peer_audio_t *first = NULL;
-    (void)first;
     send_sdp(t, false, answer, sd->id);
     free(answer);
+    lkc_session_subscriber_offer(t->session, sd);
 }
 
 void lkc_transport_on_answer(lkc_transport_t *t, const Livekit__SessionDescription *sd)

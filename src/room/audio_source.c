@@ -1,0 +1,90 @@
+/* AudioSource: the public face of the capture queue. The engine's sender holds a
+ * reference while a track publishes from it. */
+#include "room/audio_internal.h"
+
+lkc_err_t lkc_audio_source_create(int sample_rate, int channels, int queue_ms, lkc_audio_source_t **out)
+{
+    if (!out)
+        return LKC_ERR_INVALID_ARG;
+    *out = NULL;
+    if (sample_rate < 8000 || sample_rate > 48000 || sample_rate % 50 != 0 || (channels != 1 && channels != 2) ||
+        queue_ms < 0 || queue_ms > LKC_CAPTURE_QUEUE_MAX_MS)
+        return LKC_ERR_INVALID_ARG;
+    lkc_audio_source_t *src = g_new0(lkc_audio_source_t, 1);
+    int rc = lkc_capture_queue_create(&src->queue, sample_rate, channels, queue_ms);
+    if (rc != LKC_OK) {
+        g_free(src);
+        return rc;
+    }
+    src->refs = 1;
+    src->sample_rate = sample_rate;
+    src->channels = channels;
+    src->queue_ms = queue_ms;
+    atomic_init(&src->frames_sent, 0);
+    *out = src;
+    return LKC_OK;
+}
+
+lkc_audio_source_t *lkc_audio_source_ref(lkc_audio_source_t *src)
+{
+    g_atomic_int_inc(&src->refs);
+    return src;
+}
+
+void lkc_audio_source_unref(lkc_audio_source_t *src)
+{
+    if (src && g_atomic_int_dec_and_test(&src->refs)) {
+        lkc_capture_queue_free(src->queue);
+        g_free(src);
+    }
+}
+
+lkc_err_t lkc_audio_source_capture(lkc_audio_source_t *src, const int16_t *pcm, size_t samples_per_channel,
+                                   int timeout_ms)
+{
+    if (!src || (!pcm && samples_per_channel))
+        return LKC_ERR_INVALID_ARG;
+    if (samples_per_channel == 0)
+        return LKC_OK;
+    return lkc_capture_queue_push(src->queue, pcm, samples_per_channel, timeout_ms);
+}
+
+void lkc_audio_source_clear(lkc_audio_source_t *src)
+{
+    if (src)
+        lkc_capture_queue_clear(src->queue);
+}
+
+int lkc_audio_source_queued_ms(lkc_audio_source_t *src)
+{
+    return src ? lkc_capture_queue_queued_ms(src->queue) : 0;
+}
+
+lkc_err_t lkc_audio_source_wait_for_playout(lkc_audio_source_t *src, int timeout_ms)
+{
+    if (!src)
+        return LKC_ERR_INVALID_ARG;
+    lkc_capture_queue_flush(src->queue); /* a trailing partial frame goes out padded */
+    return lkc_capture_queue_wait_empty(src->queue, timeout_ms);
+}
+
+lkc_err_t lkc_audio_source_get_stats(lkc_audio_source_t *src, lkc_audio_source_stats_t *out)
+{
+    if (!src || !out)
+        return LKC_ERR_INVALID_ARG;
+    lkc_capture_queue_stats_t qs;
+    lkc_capture_queue_stats(src->queue, &qs);
+    out->frames_captured = qs.frames_pushed;
+    out->frames_sent = atomic_load(&src->frames_sent);
+    out->frames_dropped = qs.frames_dropped;
+    out->would_block = qs.would_block;
+    return LKC_OK;
+}
+
+void lkc_audio_source_destroy(lkc_audio_source_t *src)
+{
+    if (!src)
+        return;
+    lkc_capture_queue_close(src->queue); /* wakes blocked captures with LKC_ERR_CLOSED */
+    lkc_audio_source_unref(src);
+}
