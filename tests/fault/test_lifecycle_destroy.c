@@ -259,6 +259,35 @@ static void r5_destroy_from_another_thread_during_connect(void)
     g_free(room);
 }
 
+/* Destroy at random moments of the connect (0..160 ms covers signal, join, ICE, DTLS,
+ * data channels): whatever phase it hits, it is prompt and leaves nothing. */
+static void r5_destroy_in_every_transport_phase(void)
+{
+    char *room = lkc_test_room_name("destroy-phase");
+    int hits[5] = {0}; /* before join, join, ICE, DTLS/channels, connected */
+    for (int i = 0; i < 60; i++) {
+        probe_t *pp = &probes[next_probe++ % G_N_ELEMENTS(probes)];
+        make_room(pp);
+        connect_room(pp, room, "lkc-phase");
+        g_usleep((gulong)(g_random_int() % 160000));
+        lkc_timeline_t tl;
+        CHECK_OK(lkc_room_get_timeline(pp->room, &tl));
+        int phase = tl.connected_ms >= 0          ? 4
+                    : tl.subscriber_dtls_ms >= 0 || tl.publisher_dtls_ms >= 0 ? 3
+                    : tl.join_received_ms >= 0 && (tl.subscriber_ice_ms >= 0 || tl.publisher_ice_ms >= 0) ? 3
+                    : tl.join_received_ms >= 0    ? 2
+                                                  : 0;
+        hits[phase]++;
+        destroy_timed(pp, "in a transport phase");
+        lkc_test_check_baseline(base_threads, base_fds, "destroy during the transport's connect");
+        CHECK(atomic_load(&pp->late) == 0, "a handler ran after destroy");
+    }
+    fprintf(stderr, "destroy hit: before join %d, joined/ICE checking %d, ICE up or DTLS %d, connected %d\n",
+            hits[0], hits[2], hits[3], hits[4]);
+    CHECK(hits[2] + hits[3] > 0, "no destroy landed while ICE/DTLS were under way");
+    g_free(room);
+}
+
 static void races_200_times(void)
 {
     char *room = lkc_test_room_name("destroy-loop");
@@ -291,6 +320,7 @@ int main(void)
     RUN(r3_destroy_after_server_removed_us);
     RUN(r6_destroy_from_inside_a_handler);
     RUN(r5_destroy_from_another_thread_during_connect);
+    RUN(r5_destroy_in_every_transport_phase);
     RUN(races_200_times);
     return 0;
 }

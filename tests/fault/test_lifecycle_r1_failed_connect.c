@@ -140,6 +140,36 @@ static void r1_timeout_when_server_never_answers(void)
     lkc_test_check_baseline(base_threads, base_fds, "a connect timeout");
 }
 
+/* The DTLS certificate does not match the fingerprint in the SDP (a test hook alters
+ * the one the server sent): the connection fails with a DTLS reason before any key is
+ * used, and nothing is left behind. */
+static void r1_dtls_fingerprint_mismatch(void)
+{
+    char *name = lkc_test_room_name("fingerprint");
+    lkc_test_events_t *ev = lkc_test_events_new();
+    lkc_room_options_t o;
+    lkc_room_options_init(&o);
+    o.test_hooks = LKC_TEST_HOOK_CORRUPT_REMOTE_FINGERPRINT;
+    lkc_test_events_install(ev, &o);
+    lkc_room_t *room = NULL;
+    CHECK_OK(lkc_room_create(&o, &room));
+    char *tok = lkc_test_token(name, "bad-fp", NULL, NULL);
+    CHECK_OK(lkc_room_connect(room, lkc_test_env()->url, tok));
+    lkc_free(tok);
+    CHECK_EQ_INT(lkc_room_wait_connected(room, 15000), LKC_ERR_CLOSED);
+    CHECK(lkc_room_failure_reason(room) == LKC_FAILURE_DTLS, "failure %s, expected DTLS",
+          lkc_failure_str(lkc_room_failure_reason(room)));
+    char msg[256];
+    lkc_room_failure_message(room, msg, sizeof msg);
+    fprintf(stderr, "failure message: %s\n", msg);
+    CHECK(strstr(msg, "fingerprint"), "the message does not say why: %s", msg);
+    CHECK_EQ_INT(lkc_test_events_count(ev, "connected", NULL), 0);
+    lkc_room_destroy(room);
+    lkc_test_check_baseline(base_threads, base_fds, "a DTLS fingerprint mismatch");
+    lkc_test_events_free(ev);
+    g_free(name);
+}
+
 static void r8_bad_arguments_are_errors(void)
 {
     CHECK_EQ_INT(lkc_room_create(NULL, NULL), LKC_ERR_INVALID_ARG);
@@ -203,5 +233,6 @@ int main(void)
     RUN(r1_unreachable);
     RUN(r1_timeout_when_server_never_answers);
     RUN(r1_connect_twice_is_refused);
+    RUN(r1_dtls_fingerprint_mismatch);
     return 0;
 }
