@@ -40,6 +40,10 @@ lkc_receiver_t *lkc_receiver_new(const char *track_sid, const char *mid, uint32_
     r->channels = stereo ? 2 : 1;
     lkc_jitter_config_t cfg;
     lkc_jitter_config_default(&cfg);
+    /* a little more headroom than the buffer's own defaults: an engine thread that a busy
+     * machine holds up for a few tens of ms should not turn into lost frames */
+    cfg.min_delay_ms = 30;
+    cfg.initial_delay_ms = 50;
     r->jb = lkc_jitter_new(&cfg);
     if (!r->jb || lkc_opus_decoder_create(&r->dec, r->channels) != LKC_OK) {
         lkc_receiver_free(r);

@@ -14,6 +14,11 @@ writes events, one JSON object per line ({"event": ..., ...}), on stdout. Comman
   {"cmd":"listen","identity":"id","seconds":1.0,"sample_rate":48000,"channels":1}
         measures the first audio track of that participant: event "audio" with the
         dominant frequency (per channel) and level in dBFS
+  {"cmd":"flap","count":100,"max_hold_ms":50}
+        publishes and unpublishes a short tone track `count` times (held a random
+        0..max_hold_ms each), then event "flapped"; {"cmd":"stop_flap"} stops early
+  {"cmd":"publish_brief","hold_ms":50}
+        publishes a track, holds it that long, unpublishes it, then event "brief_done"
   {"cmd":"participants"}     event "participants" with identities/names/metadata
   {"cmd":"leave"}            disconnects and exits
 Events besides the replies: connected, participant_connected, participant_disconnected,
@@ -30,10 +35,16 @@ import sys
 import threading
 import time
 
+import warnings
+
 import numpy as np
 from livekit import api, rtc
 
+# the test server's secret is the short development one on purpose
+warnings.filterwarnings("ignore", message=".*HMAC key.*")
+
 T0 = time.monotonic()
+SR_DEFAULT = 48000
 
 
 def emit(event: str, **kw) -> None:
@@ -196,6 +207,32 @@ class Peer:
         emit("audio", identity=ident, sample_rate=sr, channels=ch, peak_hz=per[0]["peak_hz"],
              rms_dbfs=per[0]["rms_dbfs"], per_channel=per)
 
+    async def flap(self, count: int, max_hold_ms: int, exact: bool = False):
+        import random
+        lp = self.room.local_participant
+        self.flap_stop = False
+        for i in range(count):
+            if self.flap_stop:
+                break
+            src = rtc.AudioSource(SR_DEFAULT, 1)
+            track = rtc.LocalAudioTrack.create_audio_track(f"flap-{i}", src)
+            opts = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+            try:
+                pub = await asyncio.wait_for(lp.publish_track(track, opts), 10)
+            except Exception as e:
+                emit("error", cmd="flap", message=f"publish {i} failed: {type(e).__name__}: {e}")
+                await src.aclose()
+                continue
+            frame = rtc.AudioFrame.create(SR_DEFAULT, 1, SR_DEFAULT // 100)
+            hold = max_hold_ms if exact else random.randint(0, max_hold_ms)
+            for _ in range(max(1, hold // 10)):
+                await src.capture_frame(frame)
+            await lp.unpublish_track(pub.sid)
+            await src.aclose()
+        emit("flapped", count=count)
+        if exact:
+            emit("brief_done")
+
     async def handle(self, c):
         cmd = c.get("cmd")
         lp = self.room.local_participant
@@ -231,6 +268,12 @@ class Peer:
                 emit(cmd + "d")
         elif cmd == "listen":
             self.spawn(self.listen(c))
+        elif cmd == "publish_brief":
+            self.spawn(self.flap(1, int(c.get("hold_ms", 50)), exact=True))
+        elif cmd == "stop_flap":
+            self.flap_stop = True
+        elif cmd == "flap":
+            self.spawn(self.flap(int(c.get("count", 100)), int(c.get("max_hold_ms", 50))))
         elif cmd == "participants":
             emit("participants", participants=[
                 {"identity": p.identity, "sid": p.sid, "name": p.name, "metadata": p.metadata,
