@@ -263,8 +263,11 @@ static void on_ws_connected(GObject *src, GAsyncResult *res, gpointer data)
             explain_http_failure(s, status);
         } else {
             char msg[200];
-            g_snprintf(msg, sizeof msg, "cannot reach the server: %s", err ? err->message : "unknown error");
-            end(s, classify(err), msg);
+            lkc_failure_t why = classify(err);
+            g_snprintf(msg, sizeof msg, "%s: %s",
+                       why == LKC_FAILURE_TLS ? "the server's TLS certificate was refused" : "cannot reach the server",
+                       err ? err->message : "unknown error");
+            end(s, why, msg);
         }
         g_clear_error(&err);
         sig_unref(s);
