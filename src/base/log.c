@@ -67,7 +67,7 @@ void lkc_logf(lkc_log_level_t level, const char *module, const char *fmt, ...)
 {
     if (!lkc_log_enabled(level))
         return;
-    char line[1024];
+    char line[8192]; /* SDP at trace level is long */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);

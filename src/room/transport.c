@@ -33,6 +33,7 @@ struct lkc_transport {
 
 static void send_sdp(lkc_transport_t *t, bool offer, const char *sdp, uint32_t id)
 {
+    LKC_LOGT(MOD, "our %s (id %u):\n%s", offer ? "offer" : "answer", id, sdp);
     Livekit__SessionDescription sd = LIVEKIT__SESSION_DESCRIPTION__INIT;
     sd.type = offer ? "offer" : "answer";
     sd.sdp = (char *)sdp;
@@ -253,6 +254,7 @@ void lkc_transport_on_offer(lkc_transport_t *t, const Livekit__SessionDescriptio
 {
     if (!sd->sdp)
         return;
+    LKC_LOGT(MOD, "server offer (id %u):\n%s", sd->id, sd->sdp);
     char *answer = NULL;
     int rc = lkc_peer_handle_offer(t->sub.peer, sd->sdp, &answer);
     if (rc != LKC_OK) {
@@ -268,6 +270,7 @@ void lkc_transport_on_answer(lkc_transport_t *t, const Livekit__SessionDescripti
 {
     if (!sd->sdp)
         return;
+    LKC_LOGT(MOD, "server answer (id %u):\n%s", sd->id, sd->sdp);
     int rc = lkc_peer_set_answer(t->pub.peer, sd->sdp);
     if (rc != LKC_OK)
         lkc_session_transport_failed(t->session, LKC_FAILURE_PROTOCOL, "the server's answer was refused");
