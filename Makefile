@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CMAKE_FLAGS ?=
 
-.PHONY: all build setup demo test test-asan test-tsan test-clang bench install clean
+.PHONY: all build setup demo test test-asan test-tsan bench install clean
 
 all: build
 
@@ -25,16 +25,15 @@ build: setup
 demo: build
 	build/lkc demo
 
-# All tests once under ASan+UBSan (LSan on), the engine and lifecycle tests again
-# under TSan, and a clang build of everything (warnings are errors) that runs the
-# unit tests. The plain build is what `make demo` uses; its CLI test runs there too.
-test: build
+# All tests once under ASan+UBSan (LSan on, gcc), then a clang build with TSan of
+# everything (warnings are errors) running the unit and the engine/lifecycle tests.
+test: setup
 	scripts/run-tests
 
-test-asan: build
+test-asan: setup
 	scripts/run-tests asan
 
-test-tsan: build
+test-tsan: setup
 	scripts/run-tests tsan
 
 bench: build
