@@ -1,6 +1,6 @@
 # The front door. A new user needs two commands:
 #   make demo   set up what is missing, build, and run the demo against a local server
-#   make test   set up, build, and run every test (plain, ASan+UBSan, TSan for the engine)
+#   make test   set up, build, and run every test (ASan+UBSan with gcc; TSan with clang)
 # Other targets: make (build), make bench, make install PREFIX=..., make clean.
 
 PREFIX ?= /usr/local

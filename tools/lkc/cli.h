@@ -14,6 +14,12 @@ int cmd_demo(int argc, char **argv);
 /* Prints "lkc: <message>" to stderr; returns 1 (the exit status for usage errors). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A stable short name of an lkc_err_t for JSON ("unsupported", "timeout", ...). */
+const char *cli_err_code(int err);
+
+/* Emits an "error" event {code, message}; `message` says what happened and what to do. */
+void cli_event_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* LIVEKIT_API_KEY / LIVEKIT_API_SECRET, with a readable error when missing. */
 bool cli_credentials(const char **key, const char **secret);
 

@@ -3,7 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "cli.h"
+#include "output.h"
+#include "view.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -72,4 +76,41 @@ char *cli_mint_join_token(const char *room, const char *identity, const char *na
         return NULL;
     }
     return tok;
+}
+
+const char *cli_err_code(int err)
+{
+    switch (err) {
+    case LKC_OK: return "ok";
+    case LKC_ERR_INVALID_ARG: return "invalid_arg";
+    case LKC_ERR_NO_MEMORY: return "no_memory";
+    case LKC_ERR_STATE: return "state";
+    case LKC_ERR_TIMEOUT: return "timeout";
+    case LKC_ERR_WOULD_BLOCK: return "would_block";
+    case LKC_ERR_TOO_LARGE: return "too_large";
+    case LKC_ERR_NOT_FOUND: return "not_found";
+    case LKC_ERR_CLOSED: return "closed";
+    case LKC_ERR_IO: return "io";
+    case LKC_ERR_PROTOCOL: return "protocol";
+    case LKC_ERR_UNSUPPORTED: return "unsupported";
+    case LKC_ERR_INTERNAL: return "internal";
+    case LKC_EOS: return "eos";
+    default: return "unknown";
+    }
+}
+
+void cli_event_error(int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    out_begin("error");
+    out_str("code", cli_err_code(err));
+    out_str("message", msg);
+    out_end();
+    /* Plain and live displays also say it on stderr, where errors are looked for. */
+    if (!out_is_json() && !view_live())
+        fprintf(stderr, "lkc: %s\n", msg);
+    g_free(msg);
 }

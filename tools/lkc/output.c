@@ -4,13 +4,17 @@
 #include <json-glib/json-glib.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+#include "view.h"
 
 static bool json_mode;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static JsonBuilder *builder; /* [lock] the event being built (JSON mode) */
 static GString *line;        /* [lock] the event being built (text mode) */
 static int64_t start_ms;
+static bool to_view;         /* [lock] the text event goes to the live view's list */
 
 static int64_t mono_ms(void)
 {
@@ -48,7 +52,34 @@ void out_begin(const char *ev)
     } else {
         line = g_string_new(NULL);
         g_string_append_printf(line, "[%7.3f] %s", out_now_ms() / 1000.0, ev);
+        /* The live view shows levels and stats itself; its list keeps the rarer events. */
+        to_view = view_live() && strcmp(ev, "audio") != 0 && !g_str_has_suffix(ev, "stats");
     }
+}
+
+/* Text mode: a value with spaces, quotes or control characters is quoted and escaped
+ * (so one event stays one line); UTF-8 letters stay as they are. */
+static void append_text_value(const char *value)
+{
+    if (!value || !*value) {
+        g_string_append(line, "\"\"");
+        return;
+    }
+    bool plain = true;
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+        if (*c <= ' ' || *c == '"' || *c == '\\' || *c == 0x7f)
+            plain = false;
+    if (plain) {
+        g_string_append(line, value);
+        return;
+    }
+    static char keep[129];
+    if (!keep[0])
+        for (int i = 0; i < 128; i++)
+            keep[i] = (char)(0x80 + i);
+    char *esc = g_strescape(value, keep);
+    g_string_append_printf(line, "\"%s\"", esc);
+    g_free(esc);
 }
 
 void out_str(const char *key, const char *value)
@@ -57,7 +88,8 @@ void out_str(const char *key, const char *value)
         json_builder_set_member_name(builder, key);
         json_builder_add_string_value(builder, value ? value : "");
     } else {
-        g_string_append_printf(line, " %s=%s", key, value && *value ? value : "\"\"");
+        g_string_append_printf(line, " %s=", key);
+        append_text_value(value);
     }
 }
 
@@ -133,7 +165,11 @@ void out_end(void)
         g_object_unref(builder);
         builder = NULL;
     } else {
-        fprintf(stdout, "%s\n", line->str);
+        if (to_view)
+            view_log(line->str);
+        else if (!view_live())
+            fprintf(stdout, "%s\n", line->str);
+        to_view = false;
         g_string_free(line, TRUE);
         line = NULL;
     }
