@@ -144,6 +144,19 @@ void lkc_test_check_baseline(int threads, int fds, const char *what)
     fprintf(stderr, "after %s: %d threads (baseline %d), %d fds (baseline %d)\n", what, lkc_test_thread_count(),
             threads, lkc_test_fd_count(), fds);
     list_threads();
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[300], target[300] = "";
+        snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        fprintf(stderr, "  fd %s -> %s\n", de->d_name, target);
+    }
+    if (d)
+        closedir(d);
     CHECK(false, "resources left behind after %s", what);
 }
 
