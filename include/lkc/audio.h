@@ -61,6 +61,7 @@ typedef struct lkc_audio_source_stats {
     uint64_t would_block;       /**< captures refused because the queue was full */
 } lkc_audio_source_stats_t;
 
+/** Copies out the source's counters. Any thread. */
 LKC_API lkc_err_t lkc_audio_source_get_stats(lkc_audio_source_t *src, lkc_audio_source_stats_t *out);
 
 /** Releases the application's handle: later captures fail; a track still published
@@ -76,12 +77,16 @@ typedef struct lkc_audio_publish_options {
     bool muted;                    /**< start muted */
 } lkc_audio_publish_options_t;
 
-/** Fills the defaults (needs the source for the stereo default; NULL: mono). */
+/** Fills the defaults (needs the source for the stereo default; NULL: mono). Any
+ *  thread; `src` is only read. */
 LKC_API void lkc_audio_publish_options_init(lkc_audio_publish_options_t *o, const lkc_audio_source_t *src);
 
 /** Publishes `src` as an Opus track: AddTrackRequest, waits (up to 10 s) for the server's
  *  TrackPublishedResponse, renegotiates the publisher connection and starts sending.
- *  `*out` names the publication. LKC_ERR_STATE when the room is not connected. Any
+ *  `opts` NULL = defaults; `out` must not be NULL: `*out` names the publication (valid
+ *  until lkc_room_unpublish() or lkc_room_destroy()). The track keeps a reference to
+ *  `src`. Note: DTX (on by default) treats a steady pure tone as background noise and
+ *  may stop sending it after a moment; publish test tones with dtx = false. LKC_ERR_STATE when the room is not connected. Any
  *  thread except this room's handlers (LKC_ERR_STATE: it must wait for the server). */
 LKC_API lkc_err_t lkc_room_publish_audio(lkc_room_t *room, lkc_audio_source_t *src,
                                          const lkc_audio_publish_options_t *opts, lkc_track_t **out);
@@ -89,8 +94,8 @@ LKC_API lkc_err_t lkc_room_publish_audio(lkc_room_t *room, lkc_audio_source_t *s
 /** Unpublishes and frees `track`. Any thread. */
 LKC_API lkc_err_t lkc_room_unpublish(lkc_room_t *room, lkc_track_t *track);
 
-/** Mutes (stops sending, tells the server: others see track_muted) or unmutes. Any
- *  thread. */
+/** Mutes (stops sending, tells the server: others see track_muted) and unmutes. While
+ *  muted, captured audio is consumed at the media clock and dropped. Any thread. */
 LKC_API lkc_err_t lkc_track_mute(lkc_track_t *track);
 LKC_API lkc_err_t lkc_track_unmute(lkc_track_t *track);
 
@@ -120,9 +125,11 @@ typedef struct lkc_audio_stream_options {
     void *user;
 } lkc_audio_stream_options_t;
 
+/** Fills the defaults (48 kHz mono, 10 ms push frames, 500 ms ring). Any thread. */
 LKC_API void lkc_audio_stream_options_init(lkc_audio_stream_options_t *o);
 
-/** Creates a stream of the remote audio track `track_sid` (R1: when the track does not
+/** Creates a stream of the remote audio track `track_sid` (`opts` NULL = defaults). Audio
+ *  flows once the track is subscribed (at once with auto_subscribe). R1: when the track does not
  *  exist, is not audio, is unpublished while the stream is being made, or the room is
  *  not connected, this returns an error and nothing of the stream stays live). Several
  *  streams may read one track. Any thread except this room's handlers. */
@@ -147,6 +154,8 @@ typedef struct lkc_audio_stream_stats {
     bool ended;
 } lkc_audio_stream_stats_t;
 
+/** Copies out the stream's counters (shared by the streams of one track, except
+ *  samples_dropped, which is the stream's own). Any thread. */
 LKC_API lkc_err_t lkc_audio_stream_get_stats(lkc_audio_stream_t *stream, lkc_audio_stream_stats_t *out);
 
 /** Ends (if still live) and frees the stream. No on_frame/on_end runs after it returns.

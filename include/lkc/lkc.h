@@ -27,7 +27,9 @@ LKC_API const char *lkc_version(void);
 LKC_API void lkc_free(void *p);
 
 /** Optional, at process exit, after every room is destroyed: releases process-wide
- *  state (the SCTP stack, the DTLS certificate). lkc can be used again afterwards. */
+ *  state (the SCTP stack and its thread, libsrtp, the DTLS certificate). Does nothing
+ *  (and logs a warning) while a room still has a session. lkc can be used again
+ *  afterwards. Any thread that is not an engine thread. */
 LKC_API void lkc_library_shutdown(void);
 
 #ifdef __cplusplus

@@ -248,16 +248,23 @@ LKC_API lkc_err_t lkc_room_failure_message(const lkc_room_t *room, char *buf, si
 /** Copies out the room's info. Free with lkc_room_info_free(). LKC_ERR_STATE before
  *  the join. Any thread. */
 LKC_API lkc_err_t lkc_room_get_info(lkc_room_t *room, lkc_room_info_t **out);
+/** Frees a copy from lkc_room_get_info(). NULL is ignored. Any thread. */
 LKC_API void lkc_room_info_free(lkc_room_info_t *info);
 
-/** Copies out ourselves as the server sees us. Free with lkc_participant_info_free(). */
+/** Copies out ourselves as the server sees us. Free with lkc_participant_info_free().
+ *  LKC_ERR_STATE before the join. Any thread. */
 LKC_API lkc_err_t lkc_room_get_local_participant(lkc_room_t *room, lkc_participant_info_t **out);
+/** Frees a copy from lkc_room_get_local_participant(). NULL is ignored. Any thread. */
 LKC_API void lkc_participant_info_free(lkc_participant_info_t *p);
 
-/** Copies out the remote participants. Free with lkc_participant_list_free(). */
+/** Copies out the remote participants (with their tracks). Free with
+ *  lkc_participant_list_free(). LKC_ERR_STATE before the join. Any thread. */
 LKC_API lkc_err_t lkc_room_get_participants(lkc_room_t *room, lkc_participant_list_t **out);
+/** Frees a list from lkc_room_get_participants(). NULL is ignored. Any thread. */
 LKC_API void lkc_participant_list_free(lkc_participant_list_t *list);
 
+/** Names of the enums, for logs and messages: static strings (never freed, never
+ *  NULL; "?" for a value lkc does not know). Any thread. */
 LKC_API const char *lkc_state_str(lkc_state_t state);
 LKC_API const char *lkc_failure_str(lkc_failure_t reason);
 LKC_API const char *lkc_track_source_str(lkc_track_source_t source);

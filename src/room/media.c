@@ -17,7 +17,10 @@
 
 typedef struct remote {
     lkc_receiver_t *rx;
-    char *participant_sid;   /* for the subscribed/unsubscribed events */
+    /* who and what, kept from the subscribed event for the unsubscribed one (by then
+     * the track or its participant may be gone from the model) */
+    char *participant_sid, *identity, *name, *track_name;
+    lkc_track_source_t source;
     bool announced;          /* on_track_subscribed was emitted */
 } remote_t;
 
@@ -132,6 +135,9 @@ int lkc_media_register_stream(lkc_room_t *room, lkc_audio_stream_t *st)
 
 /* --- receivers ------------------------------------------------------------------- */
 
+/* track_subscribed / track_unsubscribed. Subscriptions made while the room is still
+ * connecting (the server's first offer carries the tracks already there) are announced
+ * after on_connected: lkc_media_on_model_changed() runs then. */
 static void announce(lkc_media_t *m, remote_t *r, bool subscribed)
 {
     lkc_model_t *model = lkc_session_model(m->s);
@@ -139,13 +145,20 @@ static void announce(lkc_media_t *m, remote_t *r, bool subscribed)
     lkc_model_set_subscribed(model, sid, subscribed);
     const lkc_track_info_t *t = NULL;
     const lkc_participant_info_t *p = lkc_model_find_track(model, sid, &t);
-    if (subscribed && !r->announced && p && t) {
+    if (subscribed && !r->announced && p && t && lkc_room_state(m->room) == LKC_STATE_CONNECTED) {
         r->announced = true;
+        g_free(r->participant_sid);
+        r->participant_sid = g_strdup(p->sid);
+        r->identity = g_strdup(p->identity);
+        r->name = g_strdup(p->name);
+        r->track_name = g_strdup(t->name);
+        r->source = t->source;
         LKC_EMIT(m->room, on_track_subscribed, p, t);
     } else if (!subscribed && r->announced) {
-        lkc_track_info_t gone = {.sid = sid, .name = "", .mime_type = "", .kind = LKC_TRACK_AUDIO};
-        lkc_participant_info_t who = {.sid = r->participant_sid ? r->participant_sid : "", .identity = "",
-                                      .name = "", .metadata = ""};
+        lkc_track_info_t gone = {.sid = sid, .name = r->track_name, .mime_type = "audio/opus",
+                                 .kind = LKC_TRACK_AUDIO, .source = r->source};
+        lkc_participant_info_t who = {.sid = r->participant_sid, .identity = r->identity, .name = r->name,
+                                      .metadata = ""};
         if (p && t)
             LKC_EMIT(m->room, on_track_unsubscribed, p, t);
         else
@@ -167,6 +180,9 @@ static void remote_free(gpointer p)
     remote_t *r = p;
     lkc_receiver_free(r->rx);
     g_free(r->participant_sid);
+    g_free(r->identity);
+    g_free(r->name);
+    g_free(r->track_name);
     g_free(r);
 }
 

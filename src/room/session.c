@@ -92,6 +92,7 @@ static void become_connected(lkc_session_t *s)
     lkc_room_set_state(room, LKC_STATE_CONNECTED, LKC_FAILURE_NONE, NULL);
     LKC_EMIT(room, on_connected, room->info, room->local);
     lkc_model_announce(s->model);
+    lkc_media_on_model_changed(s->media); /* subscriptions made while connecting */
 }
 
 static void handle_join(lkc_session_t *s, const Livekit__JoinResponse *j)

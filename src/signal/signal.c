@@ -126,6 +126,30 @@ typedef struct {
     char fallback[160];
 } validate_op_t;
 
+static bool jwt_char(char c)
+{
+    return g_ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
+}
+
+/* The server's error text can quote the token ("invalid token: eyJ..."): it must not
+ * reach logs or the application's failure message. JWTs start with "eyJ" (base64url
+ * of '{"'); replace each such run with "<token>". */
+static void redact_tokens(char *text, size_t cap)
+{
+    GString *out = g_string_new(NULL);
+    for (const char *p = text; *p;) {
+        if (g_str_has_prefix(p, "eyJ")) {
+            while (jwt_char(*p))
+                p++;
+            g_string_append(out, "<token>");
+        } else {
+            g_string_append_c(out, *p++);
+        }
+    }
+    g_strlcpy(text, out->str, cap);
+    g_string_free(out, TRUE);
+}
+
 static void on_validate_done(GObject *src, GAsyncResult *res, gpointer data)
 {
     validate_op_t *op = data;
@@ -140,6 +164,7 @@ static void on_validate_done(GObject *src, GAsyncResult *res, gpointer data)
             memcpy(text, p ? p : "", k);
             text[k] = '\0';
             g_strstrip(text);
+            redact_tokens(text, sizeof text);
         }
         end(s, op->reason, text[0] ? text : op->fallback);
     }
