@@ -162,6 +162,20 @@ LKC_API lkc_err_t lkc_audio_stream_get_stats(lkc_audio_stream_t *stream, lkc_aud
  *  NULL is ignored. Any thread except the stream's own on_frame/on_end. */
 LKC_API void lkc_audio_stream_destroy(lkc_audio_stream_t *stream);
 
+/* --- measuring PCM (level meters, tests) ------------------------------------------ */
+
+/** RMS level in dBFS of channel `channel` (0-based; -1: all channels together) of
+ *  interleaved int16 PCM: a full-scale sine reads about -3 dBFS; silence -120. Pure;
+ *  any thread. */
+LKC_API double lkc_pcm_level_dbfs(const int16_t *pcm, size_t frames, int channels, int channel);
+
+/** The dominant frequency in Hz of channel `channel` (a Hann-windowed FFT of up to 2^17
+ *  frames, peak interpolated: a steady tone over 1 s comes out within a fraction of a
+ *  hertz). LKC_ERR_NOT_FOUND for silence, LKC_ERR_INVALID_ARG for fewer than 16 frames
+ *  or a bad channel or rate. Pure; any thread. */
+LKC_API lkc_err_t lkc_pcm_dominant_hz(const int16_t *pcm, size_t frames, int channels, int channel,
+                                      int sample_rate, double *hz);
+
 #ifdef __cplusplus
 }
 #endif

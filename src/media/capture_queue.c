@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/sync.h"
 #include "lkc/error.h"
 
 struct lkc_capture_queue {
@@ -54,13 +55,9 @@ int lkc_capture_queue_create(lkc_capture_queue_t **out, int sample_rate, int cha
         free(q);
         return LKC_ERR_NO_MEMORY;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&q->lock, NULL);
-    pthread_cond_init(&q->room, &ca);
-    pthread_cond_init(&q->drained, &ca);
-    pthread_condattr_destroy(&ca);
+    lkc_cond_init_monotonic(&q->room);
+    lkc_cond_init_monotonic(&q->drained);
     *out = q;
     return LKC_OK;
 }
@@ -79,17 +76,6 @@ void lkc_capture_queue_free(lkc_capture_queue_t *q)
 size_t lkc_capture_queue_frame_samples(const lkc_capture_queue_t *q)
 {
     return q ? q->frame : 0;
-}
-
-static void deadline_after(struct timespec *ts, int timeout_ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += timeout_ms / 1000;
-    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
 }
 
 /* One wait on `cv`; false once the deadline (NULL = none) has passed. */
@@ -178,7 +164,7 @@ int lkc_capture_queue_push(lkc_capture_queue_t *q, const int16_t *pcm, size_t sa
     } else {
         struct timespec ts;
         if (timeout_ms > 0)
-            deadline_after(&ts, timeout_ms);
+            lkc_deadline_after(&ts, timeout_ms);
         bool in_time = timeout_ms != 0;
         while (!q->closed && q->count + samples > q->capacity && in_time) {
             q->room_waiters++;
@@ -269,7 +255,7 @@ int lkc_capture_queue_wait_empty(lkc_capture_queue_t *q, int timeout_ms)
     uint64_t target = q->out_pos + q->count;
     struct timespec ts;
     if (timeout_ms > 0)
-        deadline_after(&ts, timeout_ms);
+        lkc_deadline_after(&ts, timeout_ms);
     bool in_time = timeout_ms != 0;
     while (!q->closed && q->out_pos < target && in_time) {
         q->drain_waiters++;

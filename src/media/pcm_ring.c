@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/sync.h"
 #include "lkc/error.h"
 
 struct lkc_pcm_ring {
@@ -43,12 +44,8 @@ int lkc_pcm_ring_create(lkc_pcm_ring_t **out, int sample_rate, int channels, int
         free(r);
         return LKC_ERR_NO_MEMORY;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->data, &ca);
-    pthread_condattr_destroy(&ca);
+    lkc_cond_init_monotonic(&r->data);
     *out = r;
     return LKC_OK;
 }
@@ -126,17 +123,6 @@ void lkc_pcm_ring_clear(lkc_pcm_ring_t *r)
     pthread_mutex_unlock(&r->lock);
 }
 
-static void deadline_after(struct timespec *ts, int timeout_ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += timeout_ms / 1000;
-    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 int lkc_pcm_ring_read(lkc_pcm_ring_t *r, int16_t *out, size_t max_samples, int timeout_ms,
                       unsigned flags)
 {
@@ -151,7 +137,7 @@ int lkc_pcm_ring_read(lkc_pcm_ring_t *r, int16_t *out, size_t max_samples, int t
         r->stats.underruns++;
     struct timespec ts;
     if (timeout_ms > 0)
-        deadline_after(&ts, timeout_ms);
+        lkc_deadline_after(&ts, timeout_ms);
     bool in_time = timeout_ms != 0;
     while (r->count < need && !r->ended && in_time) {
         r->waiters++;

@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/sync.h"
 #include "room/room_internal.h"
 #include "room/session.h"
 
@@ -181,7 +182,7 @@ int lkc_room_call(lkc_room_t *room, lkc_engine_call_fn fn, void *data, GDestroyN
     call_t *c = g_new0(call_t, 1);
     c->refs = 2;
     pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->cond, NULL);
+    lkc_cond_init_monotonic(&c->cond);
     c->rc = LKC_ERR_STATE; /* if the session ends before it runs */
     c->fn = fn;
     c->data = data;
@@ -190,19 +191,11 @@ int lkc_room_call(lkc_room_t *room, lkc_engine_call_fn fn, void *data, GDestroyN
         call_unref(c);
         return LKC_ERR_STATE;
     }
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    struct timespec deadline;
+    lkc_deadline_after(&deadline, timeout_ms);
     pthread_mutex_lock(&c->lock);
-    while (!c->done) {
-        gint64 left = deadline - g_get_monotonic_time();
-        if (left <= 0)
-            break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gint64 ns = ts.tv_nsec + (left % G_USEC_PER_SEC) * 1000;
-        ts.tv_sec += left / G_USEC_PER_SEC + ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
-        pthread_cond_timedwait(&c->cond, &c->lock, &ts);
-    }
+    while (!c->done && pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == 0)
+        ;
     bool done = c->done;
     int rc = done ? c->rc : LKC_ERR_TIMEOUT;
     if (done && rc == LKC_OK && take)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/sync.h"
 #include "base/rand.h"
 #include "room/audio_internal.h"
 #include "room/media.h"
@@ -116,7 +117,7 @@ lkc_err_t lkc_room_publish_audio(lkc_room_t *room, lkc_audio_source_t *src, cons
     t->bitrate = o.bitrate;
     atomic_init(&t->muted, o.muted);
     pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->cond, NULL);
+    lkc_cond_init_monotonic(&t->cond);
     t->publish_rc = 1;
 
     int rc = lkc_room_post(room, add_on_engine, lkc_track_ref(t), unref_data);
@@ -124,19 +125,11 @@ lkc_err_t lkc_room_publish_audio(lkc_room_t *room, lkc_audio_source_t *src, cons
         lkc_track_unref(t);
         return rc;
     }
-    gint64 deadline = g_get_monotonic_time() + PUBLISH_WAIT_MS * 1000LL;
+    struct timespec deadline;
+    lkc_deadline_after(&deadline, PUBLISH_WAIT_MS);
     pthread_mutex_lock(&t->lock);
-    while (t->publish_rc == 1) {
-        gint64 left = deadline - g_get_monotonic_time();
-        if (left <= 0)
-            break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gint64 ns = ts.tv_nsec + (left % G_USEC_PER_SEC) * 1000;
-        ts.tv_sec += left / G_USEC_PER_SEC + ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
-        pthread_cond_timedwait(&t->cond, &t->lock, &ts);
-    }
+    while (t->publish_rc == 1 && pthread_cond_timedwait(&t->cond, &t->lock, &deadline) == 0)
+        ;
     rc = t->publish_rc == 1 ? LKC_ERR_TIMEOUT : t->publish_rc;
     if (rc == LKC_ERR_TIMEOUT)
         t->abandoned = true; /* a late answer undoes the publication on the engine */

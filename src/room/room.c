@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/sync.h"
 #include "room/room_internal.h"
 #include "signal/signal_url.h"
 
@@ -52,11 +53,7 @@ lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out)
         return LKC_ERR_NO_MEMORY;
     }
     pthread_mutex_init(&room->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&room->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    lkc_cond_init_monotonic(&room->cond);
     timeline_reset(&room->timeline);
     atomic_init(&room->state, LKC_STATE_DISCONNECTED);
     atomic_init(&room->failure, LKC_FAILURE_NONE);
@@ -127,17 +124,6 @@ void lkc_room_set_state(lkc_room_t *room, lkc_state_t state, lkc_failure_t reaso
     LKC_EMIT(room, on_state_changed, state, state == LKC_STATE_DISCONNECTED ? reason : LKC_FAILURE_NONE);
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 lkc_err_t lkc_room_wait_connected(lkc_room_t *room, int timeout_ms)
 {
     if (!room)
@@ -145,7 +131,7 @@ lkc_err_t lkc_room_wait_connected(lkc_room_t *room, int timeout_ms)
     if (lkc_room_on_engine_thread(room))
         return LKC_ERR_STATE;
     struct timespec deadline;
-    deadline_in(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
+    lkc_deadline_after(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
     pthread_mutex_lock(&room->lock);
     lkc_err_t rc = LKC_OK;
     for (;;) {
@@ -177,7 +163,7 @@ static lkc_err_t end_session(lkc_room_t *room)
     if (lkc_room_on_engine_thread(room))
         return LKC_OK; /* from a handler: the session ends when it returns */
     struct timespec deadline;
-    deadline_in(&deadline, CLOSE_WAIT_MS);
+    lkc_deadline_after(&deadline, CLOSE_WAIT_MS);
     pthread_mutex_lock(&room->lock);
     while (room->session_running) {
         if (pthread_cond_timedwait(&room->cond, &room->lock, &deadline) != 0)

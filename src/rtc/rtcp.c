@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "lkc/error.h"
 
 #define NTP_UNIX_OFFSET 2208988800LL /* seconds from 1900 to 1970 */
@@ -14,29 +15,6 @@
 #define MAX_MISORDER 100
 #define SEQ_MOD 65536u
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 static inline size_t pad4(size_t n)
 {
@@ -51,7 +29,7 @@ static int parse_sdes(const uint8_t *body, size_t blen, unsigned chunks, lkc_rtc
     for (unsigned c = 0; c < chunks; c++) {
         if (blen - i < 4)
             return LKC_ERR_PROTOCOL;
-        uint32_t ssrc = rd32(body + i);
+        uint32_t ssrc = lkc_rd32(body + i);
         if (c == 0)
             it->ssrc = ssrc;
         i += 4;
@@ -87,7 +65,7 @@ static size_t nack_count(const uint8_t *fci, size_t len)
 {
     size_t n = 0;
     for (size_t i = 0; i + 4 <= len; i += 4)
-        n += 1 + (size_t)__builtin_popcount(rd16(fci + i + 2));
+        n += 1 + (size_t)__builtin_popcount(lkc_rd16(fci + i + 2));
     return n;
 }
 
@@ -110,11 +88,11 @@ static int parse_packet(const uint8_t *p, size_t n, lkc_rtcp_item_t *it)
         if (blen < 24 + LKC_RTCP_RB_LEN * (size_t)count)
             return LKC_ERR_PROTOCOL;
         it->kind = LKC_RTCP_ITEM_SR;
-        it->ssrc = rd32(body);
-        it->sender.ntp = (uint64_t)rd32(body + 4) << 32 | rd32(body + 8);
-        it->sender.rtp_ts = rd32(body + 12);
-        it->sender.packet_count = rd32(body + 16);
-        it->sender.octet_count = rd32(body + 20);
+        it->ssrc = lkc_rd32(body);
+        it->sender.ntp = (uint64_t)lkc_rd32(body + 4) << 32 | lkc_rd32(body + 8);
+        it->sender.rtp_ts = lkc_rd32(body + 12);
+        it->sender.packet_count = lkc_rd32(body + 16);
+        it->sender.octet_count = lkc_rd32(body + 20);
         it->rb_count = (uint8_t)count;
         it->rb = body + 24;
         return LKC_OK;
@@ -122,7 +100,7 @@ static int parse_packet(const uint8_t *p, size_t n, lkc_rtcp_item_t *it)
         if (blen < 4 + LKC_RTCP_RB_LEN * (size_t)count)
             return LKC_ERR_PROTOCOL;
         it->kind = LKC_RTCP_ITEM_RR;
-        it->ssrc = rd32(body);
+        it->ssrc = lkc_rd32(body);
         it->rb_count = (uint8_t)count;
         it->rb = body + 4;
         return LKC_OK;
@@ -136,7 +114,7 @@ static int parse_packet(const uint8_t *p, size_t n, lkc_rtcp_item_t *it)
         it->kind = LKC_RTCP_ITEM_BYE;
         it->bye_count = (uint8_t)count;
         if (count)
-            it->ssrc = rd32(body);
+            it->ssrc = lkc_rd32(body);
         if (blen > ids) {
             size_t rl = body[ids];
             if (blen - ids - 1 < rl)
@@ -150,8 +128,8 @@ static int parse_packet(const uint8_t *p, size_t n, lkc_rtcp_item_t *it)
     case LKC_RTCP_PT_PSFB:
         if (blen < 8)
             return LKC_ERR_PROTOCOL;
-        it->ssrc = rd32(body);
-        it->media_ssrc = rd32(body + 4);
+        it->ssrc = lkc_rd32(body);
+        it->media_ssrc = lkc_rd32(body + 4);
         it->fci = body + 8;
         it->fci_len = blen - 8;
         it->kind = LKC_RTCP_ITEM_UNKNOWN;
@@ -169,12 +147,12 @@ static int parse_packet(const uint8_t *p, size_t n, lkc_rtcp_item_t *it)
         if (blen < 8) /* SSRC and a 4-character name */
             return LKC_ERR_PROTOCOL;
         it->kind = LKC_RTCP_ITEM_UNKNOWN;
-        it->ssrc = rd32(body);
+        it->ssrc = lkc_rd32(body);
         return LKC_OK;
     default:
         it->kind = LKC_RTCP_ITEM_UNKNOWN;
         if (blen >= 4)
-            it->ssrc = rd32(body);
+            it->ssrc = lkc_rd32(body);
         return LKC_OK;
     }
 }
@@ -192,7 +170,7 @@ int lkc_rtcp_parse(const uint8_t *buf, size_t len, lkc_rtcp_item_t *items, size_
         const uint8_t *p = buf + off;
         if ((p[0] >> 6) != 2)
             return LKC_ERR_PROTOCOL;
-        size_t plen = ((size_t)rd16(p + 2) + 1) * 4;
+        size_t plen = ((size_t)lkc_rd16(p + 2) + 1) * 4;
         if (plen > len - off)
             return LKC_ERR_PROTOCOL;
         size_t n = plen;
@@ -219,14 +197,14 @@ int lkc_rtcp_item_report_block(const lkc_rtcp_item_t *it, unsigned i, lkc_rtcp_r
     if (!it || !out || !it->rb || i >= it->rb_count)
         return LKC_ERR_INVALID_ARG;
     const uint8_t *b = it->rb + (size_t)i * LKC_RTCP_RB_LEN;
-    out->ssrc = rd32(b);
+    out->ssrc = lkc_rd32(b);
     out->fraction_lost = b[4];
     uint32_t lost = (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
     out->cumulative_lost = (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost;
-    out->ext_highest_seq = rd32(b + 8);
-    out->jitter = rd32(b + 12);
-    out->lsr = rd32(b + 16);
-    out->dlsr = rd32(b + 20);
+    out->ext_highest_seq = lkc_rd32(b + 8);
+    out->jitter = lkc_rd32(b + 12);
+    out->lsr = lkc_rd32(b + 16);
+    out->dlsr = lkc_rd32(b + 20);
     return LKC_OK;
 }
 
@@ -236,8 +214,8 @@ size_t lkc_rtcp_nack_lost(const lkc_rtcp_item_t *it, uint16_t *out, size_t cap)
         return 0;
     size_t n = 0;
     for (size_t i = 0; i + 4 <= it->fci_len; i += 4) {
-        uint16_t pid = rd16(it->fci + i);
-        uint16_t blp = rd16(it->fci + i + 2);
+        uint16_t pid = lkc_rd16(it->fci + i);
+        uint16_t blp = lkc_rd16(it->fci + i + 2);
         if (n == cap)
             return n;
         out[n++] = pid;
@@ -256,7 +234,7 @@ uint32_t lkc_rtcp_bye_ssrc(const lkc_rtcp_item_t *it, unsigned i)
 {
     if (!it || it->kind != LKC_RTCP_ITEM_BYE || i >= it->bye_count)
         return 0;
-    return rd32(it->raw + 4 + 4 * (size_t)i);
+    return lkc_rd32(it->raw + 4 + 4 * (size_t)i);
 }
 
 /* ---- building ----------------------------------------------------------------- */
@@ -266,7 +244,7 @@ static void write_header(uint8_t *p, unsigned count, uint8_t pt, size_t len)
 {
     p[0] = (uint8_t)(0x80 | (count & 0x1f));
     p[1] = pt;
-    wr16(p + 2, (uint16_t)(len / 4 - 1));
+    lkc_wr16(p + 2, (uint16_t)(len / 4 - 1));
 }
 
 static void write_rb(uint8_t *p, const lkc_rtcp_report_block_t *rb)
@@ -277,12 +255,12 @@ static void write_rb(uint8_t *p, const lkc_rtcp_report_block_t *rb)
     if (lost < -0x800000)
         lost = -0x800000;
     uint32_t l24 = (uint32_t)lost & 0xffffff;
-    wr32(p, rb->ssrc);
-    wr32(p + 4, (uint32_t)rb->fraction_lost << 24 | l24);
-    wr32(p + 8, rb->ext_highest_seq);
-    wr32(p + 12, rb->jitter);
-    wr32(p + 16, rb->lsr);
-    wr32(p + 20, rb->dlsr);
+    lkc_wr32(p, rb->ssrc);
+    lkc_wr32(p + 4, (uint32_t)rb->fraction_lost << 24 | l24);
+    lkc_wr32(p + 8, rb->ext_highest_seq);
+    lkc_wr32(p + 12, rb->jitter);
+    lkc_wr32(p + 16, rb->lsr);
+    lkc_wr32(p + 20, rb->dlsr);
 }
 
 static int check_rb(const lkc_rtcp_report_block_t *rb, size_t rb_count)
@@ -301,12 +279,12 @@ int lkc_rtcp_build_sr(uint8_t *buf, size_t cap, uint32_t ssrc, const lkc_rtcp_se
     if (len > cap)
         return LKC_ERR_TOO_LARGE;
     write_header(buf, (unsigned)rb_count, LKC_RTCP_PT_SR, len);
-    wr32(buf + 4, ssrc);
-    wr32(buf + 8, (uint32_t)(si->ntp >> 32));
-    wr32(buf + 12, (uint32_t)si->ntp);
-    wr32(buf + 16, si->rtp_ts);
-    wr32(buf + 20, si->packet_count);
-    wr32(buf + 24, si->octet_count);
+    lkc_wr32(buf + 4, ssrc);
+    lkc_wr32(buf + 8, (uint32_t)(si->ntp >> 32));
+    lkc_wr32(buf + 12, (uint32_t)si->ntp);
+    lkc_wr32(buf + 16, si->rtp_ts);
+    lkc_wr32(buf + 20, si->packet_count);
+    lkc_wr32(buf + 24, si->octet_count);
     for (size_t i = 0; i < rb_count; i++)
         write_rb(buf + 28 + LKC_RTCP_RB_LEN * i, &rb[i]);
     return (int)len;
@@ -321,7 +299,7 @@ int lkc_rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t ssrc, const lkc_rtcp_re
     if (len > cap)
         return LKC_ERR_TOO_LARGE;
     write_header(buf, (unsigned)rb_count, LKC_RTCP_PT_RR, len);
-    wr32(buf + 4, ssrc);
+    lkc_wr32(buf + 4, ssrc);
     for (size_t i = 0; i < rb_count; i++)
         write_rb(buf + 8 + LKC_RTCP_RB_LEN * i, &rb[i]);
     return (int)len;
@@ -339,7 +317,7 @@ int lkc_rtcp_build_sdes_cname(uint8_t *buf, size_t cap, uint32_t ssrc, const cha
     if (len > cap)
         return LKC_ERR_TOO_LARGE;
     write_header(buf, 1, LKC_RTCP_PT_SDES, len);
-    wr32(buf + 4, ssrc);
+    lkc_wr32(buf + 4, ssrc);
     buf[8] = 1;
     buf[9] = (uint8_t)clen;
     memcpy(buf + 10, cname, clen);
@@ -360,7 +338,7 @@ int lkc_rtcp_build_bye(uint8_t *buf, size_t cap, const uint32_t *ssrcs, size_t c
         return LKC_ERR_TOO_LARGE;
     write_header(buf, (unsigned)count, LKC_RTCP_PT_BYE, len);
     for (size_t i = 0; i < count; i++)
-        wr32(buf + 4 + 4 * i, ssrcs[i]);
+        lkc_wr32(buf + 4 + 4 * i, ssrcs[i]);
     if (rlen) {
         size_t off = 4 + 4 * count;
         buf[off] = (uint8_t)rlen;
@@ -385,7 +363,7 @@ int lkc_rtcp_build_nack(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t
             continue; /* repeated */
         if (len > 12 && d >= 1 && d <= 16) {
             blp |= (uint16_t)(1u << (d - 1));
-            wr16(buf + len - 2, blp);
+            lkc_wr16(buf + len - 2, blp);
             continue;
         }
         /* A new PID/BLP pair; one packet's length field caps the count. */
@@ -393,13 +371,13 @@ int lkc_rtcp_build_nack(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t
             return LKC_ERR_TOO_LARGE;
         pid = lost[i];
         blp = 0;
-        wr16(buf + len, pid);
-        wr16(buf + len + 2, 0);
+        lkc_wr16(buf + len, pid);
+        lkc_wr16(buf + len + 2, 0);
         len += 4;
     }
     write_header(buf, 1, LKC_RTCP_PT_RTPFB, len);
-    wr32(buf + 4, sender_ssrc);
-    wr32(buf + 8, media_ssrc);
+    lkc_wr32(buf + 4, sender_ssrc);
+    lkc_wr32(buf + 8, media_ssrc);
     return (int)len;
 }
 
@@ -410,8 +388,8 @@ int lkc_rtcp_build_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t 
     if (cap < 12)
         return LKC_ERR_TOO_LARGE;
     write_header(buf, 1, LKC_RTCP_PT_PSFB, 12);
-    wr32(buf + 4, sender_ssrc);
-    wr32(buf + 8, media_ssrc);
+    lkc_wr32(buf + 4, sender_ssrc);
+    lkc_wr32(buf + 8, media_ssrc);
     return 12;
 }
 

@@ -5,31 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "lkc/error.h"
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 static void add_ext(lkc_rtp_packet_t *out, uint8_t id, uint8_t len, const uint8_t *data)
 {
@@ -104,9 +82,9 @@ int lkc_rtp_parse(const uint8_t *buf, size_t len, lkc_rtp_packet_t *out)
     out->csrc_count = buf[0] & 0x0f;
     out->marker = (buf[1] & 0x80) != 0;
     out->pt = buf[1] & 0x7f;
-    out->seq = rd16(buf + 2);
-    out->timestamp = rd32(buf + 4);
-    out->ssrc = rd32(buf + 8);
+    out->seq = lkc_rd16(buf + 2);
+    out->timestamp = lkc_rd32(buf + 4);
+    out->ssrc = lkc_rd32(buf + 8);
     out->ext_profile = 0;
     out->ext_block = NULL;
     out->ext_block_len = 0;
@@ -118,13 +96,13 @@ int lkc_rtp_parse(const uint8_t *buf, size_t len, lkc_rtp_packet_t *out)
     if ((size_t)out->csrc_count * 4 > len - off)
         return LKC_ERR_PROTOCOL;
     for (unsigned i = 0; i < out->csrc_count; i++, off += 4)
-        out->csrc[i] = rd32(buf + off);
+        out->csrc[i] = lkc_rd32(buf + off);
 
     if (out->extension) {
         if (len - off < 4)
             return LKC_ERR_PROTOCOL;
-        out->ext_profile = rd16(buf + off);
-        size_t blen = (size_t)rd16(buf + off + 2) * 4;
+        out->ext_profile = lkc_rd16(buf + off);
+        size_t blen = (size_t)lkc_rd16(buf + off + 2) * 4;
         off += 4;
         if (blen > len - off)
             return LKC_ERR_PROTOCOL;
@@ -228,16 +206,16 @@ int lkc_rtp_build(const lkc_rtp_header_t *h, const uint8_t *payload, size_t payl
     buf[0] = (uint8_t)(LKC_RTP_VERSION << 6 | (h->padding_len ? 0x20 : 0) |
                        (h->ext_count ? 0x10 : 0) | h->csrc_count);
     buf[1] = (uint8_t)((h->marker ? 0x80 : 0) | h->pt);
-    wr16(buf + 2, h->seq);
-    wr32(buf + 4, h->timestamp);
-    wr32(buf + 8, h->ssrc);
+    lkc_wr16(buf + 2, h->seq);
+    lkc_wr32(buf + 4, h->timestamp);
+    lkc_wr32(buf + 8, h->ssrc);
     size_t off = LKC_RTP_HEADER_LEN;
     for (size_t i = 0; i < h->csrc_count; i++, off += 4)
-        wr32(buf + off, h->csrc[i]);
+        lkc_wr32(buf + off, h->csrc[i]);
 
     if (h->ext_count) {
-        wr16(buf + off, one_byte ? LKC_RTP_EXT_PROFILE_ONE_BYTE : LKC_RTP_EXT_PROFILE_TWO_BYTE);
-        wr16(buf + off + 2, (uint16_t)((ext_size - 4) / 4));
+        lkc_wr16(buf + off, one_byte ? LKC_RTP_EXT_PROFILE_ONE_BYTE : LKC_RTP_EXT_PROFILE_TWO_BYTE);
+        lkc_wr16(buf + off + 2, (uint16_t)((ext_size - 4) / 4));
         size_t p = off + 4;
         for (size_t i = 0; i < h->ext_count; i++) {
             const lkc_rtp_ext_t *e = &h->ext[i];

@@ -33,15 +33,7 @@ static void stream_creation_races_unpublish_500_times(void)
 {
     char *room = lkc_test_room_name("stream-race");
     lkc_test_events_t *ev = lkc_test_events_new();
-    lkc_room_options_t o;
-    lkc_room_options_init(&o);
-    lkc_test_events_install(ev, &o);
-    lkc_room_t *r = NULL;
-    CHECK_OK(lkc_room_create(&o, &r));
-    char *tok = lkc_test_token(room, "lkc-racer", NULL, NULL);
-    CHECK_OK(lkc_room_connect(r, lkc_test_env()->url, tok));
-    lkc_free(tok);
-    CHECK_OK(lkc_room_wait_connected(r, 15000));
+    lkc_room_t *r = lkc_test_join(room, "lkc-racer", ev, NULL);
     lkc_test_peer_t *py = lkc_test_peer_start(room, "py-flapper", NULL);
     CHECK(lkc_test_events_wait(ev, "participant_connected", "py-flapper", 1, 15000), "no peer");
     g_usleep(200000); /* settle the join's own work out of the baseline */

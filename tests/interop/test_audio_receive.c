@@ -23,22 +23,13 @@ static void check_heard(const char *what, lkc_audio_stream_t *s, int rate, int c
 
 static void python_tone_heard_by_lkc(void)
 {
-    const lkc_test_env_t *env = lkc_test_env();
     char *room = lkc_test_room_name("audio-rx");
     lkc_test_peer_t *py = lkc_test_peer_start(room, "py-tone", NULL);
     lkc_test_peer_cmd(py, "{\"cmd\":\"tone\",\"freq\":440,\"dbfs\":-10}");
     CHECK(lkc_test_peer_wait(py, "published", NULL, NULL, 1, 15000), "the peer did not publish");
 
     lkc_test_events_t *ev = lkc_test_events_new();
-    lkc_room_options_t o;
-    lkc_room_options_init(&o);
-    lkc_test_events_install(ev, &o);
-    lkc_room_t *r = NULL;
-    CHECK_OK(lkc_room_create(&o, &r));
-    char *tok = lkc_test_token(room, "lkc-ear", NULL, NULL);
-    CHECK_OK(lkc_room_connect(r, env->url, tok));
-    lkc_free(tok);
-    CHECK_OK(lkc_room_wait_connected(r, 15000));
+    lkc_room_t *r = lkc_test_join(room, "lkc-ear", ev, NULL);
     CHECK(lkc_test_events_wait(ev, "track_subscribed", "py-tone", 1, 15000), "no track_subscribed for the tone");
     GPtrArray *subs = lkc_test_events_list(ev, "track_subscribed");
     const char *sid = ((lkc_test_event_t *)g_ptr_array_index(subs, 0))->b;

@@ -57,20 +57,6 @@ static void feeder_stop(feeder_t *f)
     lkc_audio_source_destroy(f->src);
 }
 
-static lkc_room_t *join(const char *room, const char *identity, lkc_test_events_t *ev)
-{
-    lkc_room_options_t o;
-    lkc_room_options_init(&o);
-    lkc_test_events_install(ev, &o);
-    lkc_room_t *r = NULL;
-    CHECK_OK(lkc_room_create(&o, &r));
-    char *tok = lkc_test_token(room, identity, NULL, NULL);
-    CHECK_OK(lkc_room_connect(r, lkc_test_env()->url, tok));
-    lkc_free(tok);
-    CHECK_OK(lkc_room_wait_connected(r, 15000));
-    return r;
-}
-
 static JsonObject *listen(lkc_test_peer_t *py, const char *identity, int rate, int channels, int n)
 {
     lkc_test_peer_cmd(py, "{\"cmd\":\"listen\",\"identity\":\"%s\",\"seconds\":1.0,\"sample_rate\":%d,"
@@ -95,7 +81,7 @@ static void publish_at(int rate, int channels, double left, double right, int n)
     char *room = lkc_test_room_name("audio-tx");
     lkc_test_peer_t *py = lkc_test_peer_start(room, "py-ear", NULL);
     lkc_test_events_t *ev = lkc_test_events_new();
-    lkc_room_t *r = join(room, "lkc-mouth", ev);
+    lkc_room_t *r = lkc_test_join(room, "lkc-mouth", ev, NULL);
     feeder_t f;
     feeder_start(&f, rate, channels, left, right, -10);
     lkc_audio_publish_options_t po;
@@ -155,7 +141,7 @@ static void mute_unmute_and_speaker(void)
     char *room = lkc_test_room_name("audio-mute");
     lkc_test_peer_t *py = lkc_test_peer_start(room, "py-ear", NULL);
     lkc_test_events_t *ev = lkc_test_events_new();
-    lkc_room_t *r = join(room, "lkc-loud", ev);
+    lkc_room_t *r = lkc_test_join(room, "lkc-loud", ev, NULL);
     feeder_t f;
     feeder_start(&f, 48000, 1, 660, 0, -3);
     lkc_track_t *t = NULL;

@@ -33,15 +33,7 @@ static void two_way_call_for_60_seconds(void)
     lkc_test_peer_t *py = lkc_test_peer_start(room, "py-caller", NULL);
     lkc_test_peer_cmd(py, "{\"cmd\":\"tone\",\"freq\":440,\"dbfs\":-10}");
     lkc_test_events_t *ev = lkc_test_events_new();
-    lkc_room_options_t o;
-    lkc_room_options_init(&o);
-    lkc_test_events_install(ev, &o);
-    lkc_room_t *r = NULL;
-    CHECK_OK(lkc_room_create(&o, &r));
-    char *tok = lkc_test_token(room, "lkc-caller", NULL, NULL);
-    CHECK_OK(lkc_room_connect(r, lkc_test_env()->url, tok));
-    lkc_free(tok);
-    CHECK_OK(lkc_room_wait_connected(r, 15000));
+    lkc_room_t *r = lkc_test_join(room, "lkc-caller", ev, NULL);
 
     lkc_audio_source_t *src = NULL;
     CHECK_OK(lkc_audio_source_create(48000, 1, 1000, &src));

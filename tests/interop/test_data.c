@@ -14,14 +14,7 @@ static lkc_room_t *join(const char *room, const char *identity, lkc_test_events_
     lkc_room_options_t o;
     lkc_room_options_init(&o);
     o.ice_policy = policy;
-    lkc_test_events_install(ev, &o);
-    lkc_room_t *r = NULL;
-    CHECK_OK(lkc_room_create(&o, &r));
-    char *tok = lkc_test_token(room, identity, NULL, NULL);
-    CHECK_OK(lkc_room_connect(r, lkc_test_env()->url, tok));
-    lkc_free(tok);
-    CHECK_OK(lkc_room_wait_connected(r, 15000));
-    return r;
+    return lkc_test_join(room, identity, ev, &o);
 }
 
 static void send_text(lkc_room_t *r, const char *text, lkc_data_kind_t kind, const char *topic, const char *to)

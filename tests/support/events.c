@@ -1,5 +1,8 @@
 #include "events.h"
 
+#include "base/sync.h"
+#include "interop.h"
+
 #include <pthread.h>
 #include <string.h>
 
@@ -25,7 +28,7 @@ lkc_test_events_t *lkc_test_events_new(void)
 {
     lkc_test_events_t *ev = g_new0(lkc_test_events_t, 1);
     pthread_mutex_init(&ev->lock, NULL);
-    pthread_cond_init(&ev->cond, NULL);
+    lkc_cond_init_monotonic(&ev->cond);
     ev->list = g_ptr_array_new_with_free_func(event_free);
     return ev;
 }
@@ -158,20 +161,13 @@ int lkc_test_events_count(lkc_test_events_t *ev, const char *type, const char *a
 
 bool lkc_test_events_wait(lkc_test_events_t *ev, const char *type, const char *a, int count, int timeout_ms)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    struct timespec deadline;
+    lkc_deadline_after(&deadline, timeout_ms);
     pthread_mutex_lock(&ev->lock);
     bool ok;
-    while (!(ok = count_locked(ev, type, a) >= count)) {
-        gint64 left = deadline - g_get_monotonic_time();
-        if (left <= 0)
-            break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gint64 ns = ts.tv_nsec + (left % 1000000) * 1000;
-        ts.tv_sec += left / 1000000 + ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
-        pthread_cond_timedwait(&ev->cond, &ev->lock, &ts);
-    }
+    while (!(ok = count_locked(ev, type, a) >= count) &&
+           pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline) == 0)
+        ;
     pthread_mutex_unlock(&ev->lock);
     return ok;
 }
@@ -187,4 +183,26 @@ GPtrArray *lkc_test_events_list(lkc_test_events_t *ev, const char *type)
     }
     pthread_mutex_unlock(&ev->lock);
     return out;
+}
+
+lkc_room_t *lkc_test_join(const char *room, const char *identity, lkc_test_events_t *ev,
+                          const lkc_room_options_t *base)
+{
+    lkc_room_options_t o;
+    if (base)
+        o = *base;
+    else
+        lkc_room_options_init(&o);
+    lkc_test_events_install(ev, &o);
+    lkc_room_t *r = NULL;
+    CHECK_OK(lkc_room_create(&o, &r));
+    char *tok = lkc_test_token(room, identity, NULL, NULL);
+    CHECK_OK(lkc_room_connect(r, lkc_test_env()->url, tok));
+    lkc_free(tok);
+    lkc_err_t rc = lkc_room_wait_connected(r, 15000);
+    char msg[256];
+    lkc_room_failure_message(r, msg, sizeof msg);
+    CHECK(rc == LKC_OK, "%s did not connect: %s (%s: %s)", identity, lkc_err_str(rc),
+          lkc_failure_str(lkc_room_failure_reason(r)), msg);
+    return r;
 }

@@ -38,4 +38,10 @@ GPtrArray *lkc_test_events_list(lkc_test_events_t *ev, const char *type);
 void lkc_test_events_on_record(lkc_test_events_t *ev, void (*fn)(lkc_test_events_t *, const lkc_test_event_t *,
                                                                   lkc_room_t *, void *), void *user);
 
+/* Creates a room recording into `ev` (options from `base`, NULL = defaults), joins `room`
+ * on the test server as `identity` and waits until it is connected (fails the test
+ * otherwise). */
+lkc_room_t *lkc_test_join(const char *room, const char *identity, lkc_test_events_t *ev,
+                          const lkc_room_options_t *base);
+
 #endif

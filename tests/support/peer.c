@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "base/sync.h"
 #include "interop.h"
 
 struct lkc_test_peer {
@@ -72,7 +73,7 @@ lkc_test_peer_t *lkc_test_peer_start(const char *room, const char *identity, con
     p->in = g_subprocess_get_stdin_pipe(p->proc);
     p->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p->proc));
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->cond, NULL);
+    lkc_cond_init_monotonic(&p->cond);
     p->events = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
     p->reader = g_thread_new("peer-reader", reader_main, p);
     CHECK(lkc_test_peer_wait(p, "connected", NULL, NULL, 1, 60000), "the Python peer %s did not connect", identity);
@@ -124,20 +125,13 @@ static JsonObject *nth_locked(lkc_test_peer_t *p, const char *event, const char 
 JsonObject *lkc_test_peer_wait(lkc_test_peer_t *p, const char *event, const char *key, const char *value, int n,
                                int timeout_ms)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    struct timespec deadline;
+    lkc_deadline_after(&deadline, timeout_ms);
     pthread_mutex_lock(&p->lock);
     JsonObject *found;
-    while (!(found = nth_locked(p, event, key, value, n, NULL)) && !p->eof) {
-        gint64 left = deadline - g_get_monotonic_time();
-        if (left <= 0)
-            break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gint64 ns = ts.tv_nsec + (left % 1000000) * 1000;
-        ts.tv_sec += left / 1000000 + ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
-        pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-    }
+    while (!(found = nth_locked(p, event, key, value, n, NULL)) && !p->eof &&
+           pthread_cond_timedwait(&p->cond, &p->lock, &deadline) == 0)
+        ;
     pthread_mutex_unlock(&p->lock);
     return found;
 }
@@ -173,13 +167,10 @@ void lkc_test_peer_stop(lkc_test_peer_t *p)
     g_output_stream_write_all(p->in, leave, sizeof leave - 1, NULL, NULL, NULL);
     g_output_stream_close(p->in, NULL, NULL);
     pthread_mutex_lock(&p->lock);
-    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (!p->eof && g_get_monotonic_time() < deadline) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-    }
+    struct timespec deadline;
+    lkc_deadline_after(&deadline, 10000);
+    while (!p->eof && pthread_cond_timedwait(&p->cond, &p->lock, &deadline) == 0)
+        ;
     bool exited = p->eof;
     pthread_mutex_unlock(&p->lock);
     if (!exited)

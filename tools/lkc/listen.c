@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "analysis.h"
 
 #define CHUNK (CLI_LISTEN_RATE / 50)  /* read 20 ms at a time */
 #define READ_TIMEOUT_MS 200
@@ -34,9 +33,12 @@ static int64_t now_ms(void)
 
 static void report(cli_listener_t *l)
 {
-    if (l->o.on_report)
-        l->o.on_report(l->o.user, l->participant, l->track_sid, cli_rms_dbfs(l->window, l->n_window),
-                       cli_dominant_hz(l->window, l->n_window, CLI_LISTEN_RATE));
+    if (l->o.on_report) {
+        double hz = 0, level = lkc_pcm_level_dbfs(l->window, l->n_window, 1, 0);
+        if (level < -70 || lkc_pcm_dominant_hz(l->window, l->n_window, 1, 0, CLI_LISTEN_RATE, &hz) != LKC_OK)
+            hz = 0; /* silence */
+        l->o.on_report(l->o.user, l->participant, l->track_sid, level < -100 ? -100 : level, hz);
+    }
     l->n_window = 0;
 }
 
