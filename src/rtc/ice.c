@@ -1,4 +1,7 @@
-/* ICE over libnice 0.1.21: one stream, one component, trickle, consent freshness.
+/* ICE over libnice 0.1.21: one stream, one component, trickle, consent freshness. This
+ * file holds the agent's life (creation with its policy, addresses and servers, restart,
+ * free), libnice's signal handlers, the data path and the stats; gathering, candidates and
+ * the remote credentials are in ice_candidates.c.
  *
  * libnice emits its signals synchronously from inside its API calls as well as from ctx
  * sources, so a user callback can run while one of our functions is on the stack. `depth`
@@ -12,52 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/log.h"
 #include "base/rand.h"
 #include "lkc/error.h"
 #include "rtc/candidate.h"
+#include "rtc/ice_internal.h"
 
-#define MOD "rtc.ice"
-#define COMPONENT 1
-#define MAX_QUEUED 64            /* remote candidates held before creds/gather */
 #define MAX_DATAGRAM 0xF800      /* libnice splits larger sends over ICE-TCP */
 #define DEFAULT_GATHER_TIMEOUT_MS 5000
 #define UFRAG_LEN 8              /* RFC 8445: >= 4 chars / 24 bits */
 #define PWD_LEN 24               /* RFC 8445: >= 22 chars / 128 bits */
-#define CRED_MAX 256
-
-struct lkc_ice {
-    GMainContext *ctx;
-    NiceAgent *agent;
-    guint stream_id;
-    lkc_ice_transport_policy_t policy;
-    unsigned gather_timeout_ms;
-
-    void *user;
-    void (*on_local_candidate)(void *, const char *);
-    void (*on_gathering_done)(void *);
-    void (*on_state)(void *, lkc_ice_state_t);
-    void (*on_recv)(void *, const uint8_t *, size_t);
-    void (*on_selected_pair)(void *);
-
-    lkc_ice_state_t state;
-    bool gathering_started;  /* nice_agent_gather_candidates was called (once per agent) */
-    bool nice_gather_done;   /* libnice finished gathering (local candidates are kept) */
-    bool gather_requested;   /* lkc_ice_gather called in this credential generation */
-    bool done_reported;      /* on_gathering_done ran in this generation */
-    GSource *gather_timer;
-
-    bool have_remote_creds;
-    char remote_ufrag[CRED_MAX + 1], remote_pwd[CRED_MAX + 1];
-    GArray *queued;          /* lkc_candidate_t waiting for creds and gathering */
-
-    uint64_t bytes_sent, packets_sent, bytes_received, packets_received;
-
-    int depth;               /* our frames on the stack (see top of file) */
-    bool closed;             /* lkc_ice_free was called: no more callbacks */
-};
 
 static const char *const state_names[] = {"new",    "checking", "connected",
                                           "disconnected", "failed", "closed"};
@@ -65,12 +33,6 @@ static const char *const state_names[] = {"new",    "checking", "connected",
 const char *lkc_ice_state_str(lkc_ice_state_t s)
 {
     return (unsigned)s < sizeof state_names / sizeof *state_names ? state_names[s] : "unknown";
-}
-
-/* Entry check: NULL is a caller bug; after lkc_ice_free from a callback the agent is closed. */
-static int usable(const lkc_ice_t *ice)
-{
-    return !ice ? LKC_ERR_INVALID_ARG : ice->closed ? LKC_ERR_CLOSED : LKC_OK;
 }
 
 /* ------------------------------------------------------------------ reporting to the user */
@@ -89,28 +51,6 @@ static void set_state(lkc_ice_t *ice, lkc_ice_state_t s)
     }
 }
 
-static void stop_gather_timer(lkc_ice_t *ice)
-{
-    if (ice->gather_timer) {
-        g_source_destroy(ice->gather_timer);
-        g_source_unref(ice->gather_timer);
-        ice->gather_timer = NULL;
-    }
-}
-
-static void report_gathering_done(lkc_ice_t *ice)
-{
-    if (ice->closed || !ice->gather_requested || ice->done_reported)
-        return;
-    ice->done_reported = true;
-    stop_gather_timer(ice);
-    if (ice->on_gathering_done) {
-        ice->depth++;
-        ice->on_gathering_done(ice->user);
-        ice->depth--;
-    }
-}
-
 /* "ip:port" or "[ip6]:port" */
 static void addr_to_string(const NiceAddress *a, char *buf, size_t size)
 {
@@ -120,30 +60,6 @@ static void addr_to_string(const NiceAddress *a, char *buf, size_t size)
              nice_address_get_port(a));
 }
 
-static void report_candidate(lkc_ice_t *ice, const NiceCandidate *nc)
-{
-    if (ice->closed || nc->component_id != COMPONENT)
-        return;
-    /* Peer-reflexive locals are learnt by the peer from our checks; never signalled. */
-    if (nc->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE)
-        return;
-    if (ice->policy == LKC_ICE_POLICY_RELAY_ONLY && nc->type != NICE_CANDIDATE_TYPE_RELAYED)
-        return;
-    char attr[LKC_CANDIDATE_ATTR_MAX + 1];
-    lkc_candidate_t c;
-    lkc_candidate_from_nice(nc, &c);
-    if (lkc_candidate_format(&c, attr, sizeof attr) < 0) {
-        LKC_LOGW(MOD, "cannot format a local candidate; skipped");
-        return;
-    }
-    LKC_LOGD(MOD, "%p local %s", (void *)ice, attr);
-    if (ice->on_local_candidate) {
-        ice->depth++;
-        ice->on_local_candidate(ice->user, attr);
-        ice->depth--;
-    }
-}
-
 /* ----------------------------------------------------------------- libnice signal handlers */
 
 static void on_nice_candidate(NiceAgent *agent, NiceCandidate *nc, gpointer data)
@@ -151,7 +67,7 @@ static void on_nice_candidate(NiceAgent *agent, NiceCandidate *nc, gpointer data
     lkc_ice_t *ice = data;
     /* Between a restart and the next lkc_ice_gather, lkc_ice_gather reports them all. */
     if (ice->gather_requested)
-        report_candidate(ice, nc);
+        lkc_ice_report_candidate(ice, nc);
 }
 
 static void on_nice_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
@@ -161,7 +77,7 @@ static void on_nice_gathering_done(NiceAgent *agent, guint stream_id, gpointer d
         return;
     ice->nice_gather_done = true;
     LKC_LOGD(MOD, "%p gathering done", (void *)ice);
-    report_gathering_done(ice);
+    lkc_ice_report_gathering_done(ice);
 }
 
 static void on_nice_state(NiceAgent *agent, guint stream_id, guint component_id, guint state,
@@ -232,17 +148,6 @@ static void on_nice_recv(NiceAgent *agent, guint stream_id, guint component_id, 
         ice->on_recv(ice->user, (const uint8_t *)buf, len);
         ice->depth--;
     }
-}
-
-static gboolean on_gather_timeout(gpointer data)
-{
-    lkc_ice_t *ice = data;
-    g_source_unref(ice->gather_timer);
-    ice->gather_timer = NULL;
-    LKC_LOGI(MOD, "%p gathering not finished after %u ms (STUN/TURN server silent?); "
-             "reporting done", (void *)ice, ice->gather_timeout_ms);
-    report_gathering_done(ice);
-    return G_SOURCE_REMOVE;
 }
 
 /* ------------------------------------------------------------------------------- creation */
@@ -399,81 +304,6 @@ fail:
     return rc;
 }
 
-/* ------------------------------------------------------------------ remote side, gathering */
-
-static int add_to_nice(lkc_ice_t *ice, const lkc_candidate_t *c)
-{
-    NiceCandidate *nc = lkc_candidate_to_nice(c, ice->stream_id);
-    if (!nc)
-        return LKC_ERR_UNSUPPORTED; /* a name, not an IP: checked by the caller already */
-    GSList one = {.data = nc, .next = NULL};
-    ice->depth++;
-    int n = nice_agent_set_remote_candidates(ice->agent, ice->stream_id, COMPONENT, &one);
-    ice->depth--;
-    nice_candidate_free(nc);
-    if (n < 0) {
-        LKC_LOGW(MOD, "%p libnice refused a remote candidate", (void *)ice);
-        return LKC_ERR_INTERNAL;
-    }
-    LKC_LOGD(MOD, "%p remote %s %s:%u %s%s", (void *)ice, lkc_candidate_type_str(c->type),
-             c->address, c->port, lkc_candidate_transport_str(c->transport),
-             n == 0 ? " (known already)" : "");
-    return LKC_OK;
-}
-
-static void apply_queued(lkc_ice_t *ice)
-{
-    if (!ice->have_remote_creds || !ice->gathering_started)
-        return;
-    /* The array lives until the struct is released, which a callback can only defer. */
-    for (guint i = 0; i < ice->queued->len && !ice->closed; i++)
-        add_to_nice(ice, &g_array_index(ice->queued, lkc_candidate_t, i));
-    if (!ice->closed)
-        g_array_set_size(ice->queued, 0);
-}
-
-int lkc_ice_gather(lkc_ice_t *ice)
-{
-    int rc = usable(ice);
-    if (rc != LKC_OK)
-        return rc;
-    if (ice->gather_requested)
-        return LKC_OK;
-    ice->gather_requested = true;
-    ice->done_reported = false;
-
-    GSource *t = g_timeout_source_new(ice->gather_timeout_ms);
-    g_source_set_callback(t, on_gather_timeout, ice, NULL);
-    g_source_attach(t, ice->ctx);
-    ice->gather_timer = t;
-
-    if (!ice->gathering_started) {
-        ice->gathering_started = true;
-        ice->depth++;
-        gboolean ok = nice_agent_gather_candidates(ice->agent, ice->stream_id);
-        ice->depth--;
-        if (!ok) {
-            LKC_LOGE(MOD, "%p libnice could not start gathering", (void *)ice);
-            stop_gather_timer(ice);
-            ice->gather_requested = false;
-            return LKC_ERR_IO;
-        }
-    } else {
-        /* After a restart: same local candidates, new credentials; tell the peer again. */
-        GSList *list = nice_agent_get_local_candidates(ice->agent, ice->stream_id, COMPONENT);
-        ice->depth++;
-        for (GSList *l = list; l && !ice->closed; l = l->next)
-            report_candidate(ice, l->data);
-        ice->depth--;
-        g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
-        if (ice->nice_gather_done)
-            report_gathering_done(ice);
-    }
-    if (!ice->closed)
-        apply_queued(ice);
-    return LKC_OK;
-}
-
 int lkc_ice_get_local_credentials(lkc_ice_t *ice, char *ufrag, size_t ufrag_size, char *pwd,
                                   size_t pwd_size)
 {
@@ -496,96 +326,6 @@ int lkc_ice_get_local_credentials(lkc_ice_t *ice, char *ufrag, size_t ufrag_size
         memset(p, 0, strlen(p));
     g_free(p);
     return rc;
-}
-
-/* ICE credentials: 1..256 visible ASCII characters, no ':' (it joins them in USERNAME). */
-static bool valid_credential(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > CRED_MAX)
-        return false;
-    for (; *s; s++)
-        if (*s <= 0x20 || *s >= 0x7f || *s == ':')
-            return false;
-    return true;
-}
-
-int lkc_ice_set_remote_credentials(lkc_ice_t *ice, const char *ufrag, const char *pwd)
-{
-    if (!ice || !ufrag || !pwd)
-        return LKC_ERR_INVALID_ARG;
-    if (ice->closed)
-        return LKC_ERR_CLOSED;
-    if (!valid_credential(ufrag) || !valid_credential(pwd)) {
-        LKC_LOGW(MOD, "%p malformed remote ICE credentials", (void *)ice);
-        return LKC_ERR_PROTOCOL;
-    }
-    if (ice->have_remote_creds) {
-        if (strcmp(ufrag, ice->remote_ufrag) == 0 && strcmp(pwd, ice->remote_pwd) == 0)
-            return LKC_OK;
-        LKC_LOGW(MOD, "%p remote ICE credentials changed without lkc_ice_restart", (void *)ice);
-        return LKC_ERR_STATE;
-    }
-    ice->depth++;
-    gboolean ok = nice_agent_set_remote_credentials(ice->agent, ice->stream_id, ufrag, pwd);
-    ice->depth--;
-    if (!ok)
-        return LKC_ERR_INTERNAL;
-    memcpy(ice->remote_ufrag, ufrag, strlen(ufrag) + 1);
-    memcpy(ice->remote_pwd, pwd, strlen(pwd) + 1);
-    ice->have_remote_creds = true;
-    if (!ice->closed)
-        apply_queued(ice);
-    return LKC_OK;
-}
-
-int lkc_ice_add_remote_candidate(lkc_ice_t *ice, const char *attr)
-{
-    if (!ice || !attr)
-        return LKC_ERR_INVALID_ARG;
-    if (ice->closed)
-        return LKC_ERR_CLOSED;
-    lkc_candidate_t c;
-    int rc = lkc_candidate_parse(attr, &c);
-    if (rc != LKC_OK) {
-        LKC_LOGW(MOD, "%p malformed remote candidate: %.120s", (void *)ice, attr);
-        return rc;
-    }
-    if (c.component != COMPONENT) {
-        LKC_LOGD(MOD, "%p remote candidate for component %u ignored (rtcp-mux)", (void *)ice,
-                 (unsigned)c.component);
-        return LKC_OK;
-    }
-    size_t alen = strlen(c.address);
-    if (alen > 6 && strcasecmp(c.address + alen - 6, ".local") == 0) {
-        LKC_LOGD(MOD, "%p mDNS candidate ignored", (void *)ice);
-        return LKC_OK;
-    }
-    NiceAddress probe;
-    if (!nice_address_set_from_string(&probe, c.address)) {
-        LKC_LOGW(MOD, "%p remote candidate with a DNS name ignored: %s", (void *)ice, c.address);
-        return LKC_ERR_UNSUPPORTED;
-    }
-    if (!ice->have_remote_creds || !ice->gathering_started) {
-        if (ice->queued->len >= MAX_QUEUED) {
-            LKC_LOGW(MOD, "%p too many early remote candidates; dropped", (void *)ice);
-            return LKC_ERR_WOULD_BLOCK;
-        }
-        g_array_append_val(ice->queued, c);
-        return LKC_OK;
-    }
-    return add_to_nice(ice, &c);
-}
-
-int lkc_ice_set_remote_gathering_done(lkc_ice_t *ice)
-{
-    int rc = usable(ice);
-    if (rc != LKC_OK)
-        return rc;
-    ice->depth++;
-    gboolean ok = nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
-    ice->depth--;
-    return ok ? LKC_OK : LKC_ERR_INTERNAL;
 }
 
 /* ------------------------------------------------------------------------------- data path */
@@ -630,7 +370,7 @@ int lkc_ice_restart(lkc_ice_t *ice)
     int rc = usable(ice);
     if (rc != LKC_OK)
         return rc;
-    stop_gather_timer(ice);
+    lkc_ice_stop_gather_timer(ice);
     ice->gather_requested = false;
     ice->done_reported = false;
     ice->have_remote_creds = false;
@@ -713,7 +453,7 @@ void lkc_ice_free(lkc_ice_t *ice)
     ice->state = LKC_ICE_CLOSED;
     /* From here no libnice signal reaches us, and on_nice_recv checks `closed`. */
     g_signal_handlers_disconnect_by_data(ice->agent, ice);
-    stop_gather_timer(ice);
+    lkc_ice_stop_gather_timer(ice);
     LKC_LOGD(MOD, "%p freed%s", (void *)ice, ice->depth ? " (from a callback: deferred)" : "");
     if (ice->depth > 0) {
         GSource *s = g_idle_source_new();

@@ -14,9 +14,9 @@
  * owner's thread (g_main_context_is_owner: act directly) or not (copy the data and post it
  * to the owner's context as an idle source; the job looks the id up again when it runs,
  * so an association freed in between drops it). This module does that for conn_output
- * and for the socket upcalls, so sctp.c only ever runs on its owner's thread.
+ * and for the socket upcalls, so an association's code only ever runs on its owner's thread.
  *
- * All functions: any thread, unless noted. Only sctp.c uses this module. */
+ * All functions: any thread, unless noted. Only the association (sctp*.c) uses this module. */
 #ifndef LKC_RTC_SCTP_STACK_H
 #define LKC_RTC_SCTP_STACK_H
 
