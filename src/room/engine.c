@@ -14,14 +14,17 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/linger.h"
 #include "base/log.h"
 #include "base/sync.h"
 #include "room/room_internal.h"
 #include "room/session.h"
+#include "rtc/ice.h"
 
 #define MOD "engine"
 #define END_BOUND_MS 1500 /* leave + close of signal and peers, at most */
 #define DRAIN_MAX_ITERATIONS 2000
+#define LINGER_TIMEOUT_MS 1000 /* cancelled requests and TURN deallocations, at most */
 
 struct lkc_engine {
     lkc_room_t *room;
@@ -279,6 +282,14 @@ static gpointer engine_main(gpointer data)
     room->engine = NULL; /* no more commands */
     pthread_mutex_unlock(&room->lock);
     drain(e->ctx);
+    /* Cancelled requests complete and TURN relays are deallocated on this context; it goes
+     * away below, so it runs until they are done, but a dead server does not hold up the end. */
+    if (!lkc_linger_wait(e->ctx, LINGER_TIMEOUT_MS)) {
+        lkc_ice_abandon_closing(e->ctx);
+        if (lkc_linger_count(e->ctx))
+            LKC_LOGW(MOD, "%u operation(s) still pending after %d ms; left behind",
+                     lkc_linger_count(e->ctx), LINGER_TIMEOUT_MS);
+    }
     /* commands that arrived too late: release what they carry */
     g_source_destroy(e->command_source);
     g_source_unref(e->command_source);

@@ -273,11 +273,11 @@ int lkc_ice_new(const lkc_ice_config_t *cfg, lkc_ice_t **out)
         goto fail;
     }
     ice->queued = g_array_new(FALSE, FALSE, sizeof(lkc_candidate_t));
-    unsigned n_turn = lkc_ice_server_apply(ice->agent, ice->stream_id, COMPONENT,
+    ice->n_turn = lkc_ice_server_apply(ice->agent, ice->stream_id, COMPONENT,
                                            cfg->policy != LKC_ICE_POLICY_TCP_ONLY,
                                            cfg->policy == LKC_ICE_POLICY_RELAY_ONLY,
                                            cfg->servers, cfg->n_servers);
-    if (cfg->policy == LKC_ICE_POLICY_RELAY_ONLY && n_turn == 0)
+    if (cfg->policy == LKC_ICE_POLICY_RELAY_ONLY && ice->n_turn == 0)
         LKC_LOGW(MOD, "relay-only policy without a usable TURN server: no candidates");
 
     /* Everything fallible is done: connect callbacks. */
@@ -432,8 +432,7 @@ static void release(gpointer data)
 {
     lkc_ice_t *ice = data;
     nice_agent_attach_recv(ice->agent, ice->stream_id, COMPONENT, ice->ctx, NULL, NULL);
-    nice_agent_remove_stream(ice->agent, ice->stream_id);
-    g_object_unref(ice->agent);
+    lkc_ice_close_agent(ice->agent, ice->ctx, ice->n_turn > 0);
     g_array_free(ice->queued, TRUE);
     g_main_context_unref(ice->ctx);
     memset(ice->remote_pwd, 0, sizeof ice->remote_pwd);

@@ -130,8 +130,13 @@ const char *lkc_ice_state_str(lkc_ice_state_t state); /* "new", "checking", ... 
 /* Closes sockets, removes every source of the agent, frees it; no callback runs afterwards.
  * Called from inside one of the agent's own callbacks, the final release is deferred to an
  * idle source on ctx (iterate ctx once more, or unref ctx, to finish it). NULL is a no-op.
- * TURN allocations are released best effort (the refresh with lifetime 0 is sent, its answer
- * not awaited; libnice then prints a warning about alive TURN refreshes). */
+ * With TURN servers, the agent itself lives on until its relays are deallocated (a Refresh
+ * with lifetime 0, answered by the server), which happens as ctx is iterated; see below. */
 void lkc_ice_free(lkc_ice_t *ice);
+
+/* A freed agent with TURN relays lingers on ctx (base/linger.h) until they are deallocated.
+ * The owner of ctx, after lkc_linger_wait, gives up on those still there with this (their
+ * relays then expire on the server). On ctx's thread. */
+void lkc_ice_abandon_closing(GMainContext *ctx);
 
 #endif

@@ -43,6 +43,7 @@ struct lkc_ice {
 
     uint64_t bytes_sent, packets_sent, bytes_received, packets_received;
 
+    unsigned n_turn;         /* TURN servers given to libnice (relays to deallocate) */
     int depth;               /* our frames on the stack (see the top of ice.c) */
     bool closed;             /* lkc_ice_free was called: no more callbacks */
 };
@@ -59,5 +60,8 @@ void lkc_ice_stop_gather_timer(lkc_ice_t *ice);
 void lkc_ice_report_gathering_done(lkc_ice_t *ice);
 /* on_local_candidate for one of libnice's local candidates, unless policy hides it. */
 void lkc_ice_report_candidate(lkc_ice_t *ice, const NiceCandidate *nc);
+
+/* ice_close.c: releases the agent, deallocating its TURN relays first when it has any */
+void lkc_ice_close_agent(NiceAgent *agent, GMainContext *ctx, bool has_relays);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/linger.h"
 #include "base/log.h"
 #include "lkc/error.h"
 
@@ -94,6 +95,7 @@ static void sig_unref(lkc_signal_t *s)
         memset(s->bearer, 0, strlen(s->bearer)); /* the token */
         g_free(s->bearer);
     }
+    lkc_linger_remove(s);
     g_main_context_unref(s->ctx);
     g_free(s);
 }
@@ -374,6 +376,8 @@ int lkc_signal_new(const lkc_signal_config_t *cfg, lkc_signal_t **out)
         soup_session_set_tls_database(s->session, db);
         g_object_unref(db);
     }
+    /* until the last completion has run (see the top) */
+    lkc_linger_add(s->ctx, s);
     *out = s;
     return LKC_OK;
 }

@@ -6,47 +6,13 @@
 
 #include "events.h"
 #include "interop.h"
-
-static char server_dir[512];
-static int server_pid;
-
-static void stop_server(void)
-{
-    if (server_pid > 0)
-        kill(server_pid, SIGCONT);
-    char *cmd = g_strdup_printf("%s/scripts/lk-server stop --dir %s >/dev/null", LKC_SOURCE_DIR, server_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not stop the private server\n");
-    g_free(cmd);
-}
-
-static char *start_server(void)
-{
-    snprintf(server_dir, sizeof server_dir, "%s/ping-timeout-server", LKC_BINARY_DIR);
-    char *cmd = g_strdup_printf("%s/scripts/lk-server start --dir %s --log-level info >&2", LKC_SOURCE_DIR,
-                                server_dir);
-    CHECK(system(cmd) == 0, "cannot start a private livekit-server (%s)", cmd);
-    g_free(cmd);
-    char *path = g_strdup_printf("%s/env", server_dir), *text = NULL;
-    CHECK(g_file_get_contents(path, &text, NULL, NULL), "no %s", path);
-    char *url = NULL;
-    char **lines = g_strsplit(text, "\n", -1);
-    for (char **it = lines; *it; it++) {
-        if (g_str_has_prefix(*it, "LIVEKIT_URL="))
-            url = g_strdup(*it + 12);
-        if (g_str_has_prefix(*it, "LKC_TEST_SERVER_PID="))
-            server_pid = atoi(*it + 20);
-    }
-    g_strfreev(lines);
-    g_free(text);
-    g_free(path);
-    CHECK(url && server_pid > 0, "the private server's env file lacks its URL or pid");
-    return url;
-}
+#include "private_server.h"
 
 static void ping_timeout_detected(void)
 {
-    char *url = start_server();
+    lkc_test_private_server_t *srv = lkc_test_private_server_start("ping-timeout", "");
+    const char *url = srv->url;
+    int server_pid = srv->pid;
     lkc_test_events_t *ev = lkc_test_events_new();
     lkc_room_options_t o;
     lkc_room_options_init(&o);
@@ -73,13 +39,12 @@ static void ping_timeout_detected(void)
     lkc_room_destroy(room);
     CHECK((g_get_monotonic_time() - t1) / 1000 < 2000, "destroy after a ping timeout was slow");
     lkc_test_events_free(ev);
-    g_free(url);
+    lkc_test_private_server_stop();
 }
 
 int main(void)
 {
     lkc_test_env();
-    atexit(stop_server);
     RUN(ping_timeout_detected);
     return 0;
 }

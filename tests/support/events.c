@@ -188,6 +188,12 @@ GPtrArray *lkc_test_events_list(lkc_test_events_t *ev, const char *type)
 lkc_room_t *lkc_test_join(const char *room, const char *identity, lkc_test_events_t *ev,
                           const lkc_room_options_t *base)
 {
+    return lkc_test_join_at(lkc_test_env()->url, room, identity, ev, base);
+}
+
+lkc_room_t *lkc_test_join_at(const char *url, const char *room, const char *identity, lkc_test_events_t *ev,
+                             const lkc_room_options_t *base)
+{
     lkc_room_options_t o;
     if (base)
         o = *base;
@@ -197,7 +203,7 @@ lkc_room_t *lkc_test_join(const char *room, const char *identity, lkc_test_event
     lkc_room_t *r = NULL;
     CHECK_OK(lkc_room_create(&o, &r));
     char *tok = lkc_test_token(room, identity, NULL, NULL);
-    CHECK_OK(lkc_room_connect(r, lkc_test_env()->url, tok));
+    CHECK_OK(lkc_room_connect(r, url, tok));
     lkc_free(tok);
     lkc_err_t rc = lkc_room_wait_connected(r, 15000);
     char msg[256];

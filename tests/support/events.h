@@ -43,5 +43,8 @@ void lkc_test_events_on_record(lkc_test_events_t *ev, void (*fn)(lkc_test_events
  * otherwise). */
 lkc_room_t *lkc_test_join(const char *room, const char *identity, lkc_test_events_t *ev,
                           const lkc_room_options_t *base);
+/* The same on the server at `url` (a private one). */
+lkc_room_t *lkc_test_join_at(const char *url, const char *room, const char *identity, lkc_test_events_t *ev,
+                             const lkc_room_options_t *base);
 
 #endif
