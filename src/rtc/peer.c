@@ -1,6 +1,6 @@
 /* The PeerConnection's transport chain: ICE -> DTLS -> (SRTP | SCTP), the receive
- * demultiplexer, data channels by label, sends, state and stats. The descriptions
- * (offers, answers) are built and read in peer_sdp.c. */
+ * demultiplexer, sends, state and stats. The descriptions (offers, answers) are built
+ * and read in peer_sdp.c, the data channels and SCTP in peer_channels.c. */
 #include <string.h>
 
 #include "base/log.h"
@@ -10,7 +10,7 @@
 
 #define MOD "rtc.peer"
 
-static void set_state(lkc_peer_t *p, lkc_peer_state_t s, const char *reason)
+void lkc_peer_set_state(lkc_peer_t *p, lkc_peer_state_t s, const char *reason)
 {
     if (p->state == s || p->state == LKC_PEER_CLOSED ||
         (p->state == LKC_PEER_FAILED && s != LKC_PEER_CLOSED))
@@ -34,193 +34,31 @@ const char *lkc_peer_state_str(lkc_peer_state_t s)
     return "?";
 }
 
-/* --- channels --------------------------------------------------------------------- */
-
-static peer_channel_t *channel_by_label(const lkc_peer_t *p, const char *label)
-{
-    for (guint i = 0; i < p->channels->len; i++) {
-        peer_channel_t *c = g_ptr_array_index(p->channels, i);
-        if (strcmp(c->label, label) == 0)
-            return c;
-    }
-    return NULL;
-}
-
-static peer_channel_t *channel_by_sid(const lkc_peer_t *p, uint16_t sid)
-{
-    for (guint i = 0; i < p->channels->len; i++) {
-        peer_channel_t *c = g_ptr_array_index(p->channels, i);
-        if (c->sid == sid)
-            return c;
-    }
-    return NULL;
-}
-
-static void channel_free(gpointer data)
-{
-    peer_channel_t *c = data;
-    g_free(c->label);
-    g_free(c);
-}
-
-static void request_channels(lkc_peer_t *p)
-{
-    for (guint i = 0; p->sctp && i < p->channels->len; i++) {
-        peer_channel_t *c = g_ptr_array_index(p->channels, i);
-        if (!c->ours || c->requested)
-            continue;
-        uint16_t sid;
-        int rc = lkc_sctp_open_channel(p->sctp, c->label, "", c->ordered, c->max_retransmits, &sid);
-        if (rc == LKC_OK) {
-            c->requested = true;
-            c->sid = sid;
-        } else {
-            LKC_LOGW(MOD, "%s: cannot open data channel %s: %s", p->name, c->label, lkc_err_str(rc));
-        }
-    }
-}
-
-int lkc_peer_open_channel(lkc_peer_t *p, const char *label, bool ordered, int max_retransmits)
-{
-    if (!p || !label || !*label)
-        return LKC_ERR_INVALID_ARG;
-    if (channel_by_label(p, label))
-        return LKC_ERR_STATE;
-    peer_channel_t *c = g_new0(peer_channel_t, 1);
-    c->label = g_strdup(label);
-    c->ordered = ordered;
-    c->max_retransmits = max_retransmits;
-    c->ours = true;
-    c->sid = -1;
-    g_ptr_array_add(p->channels, c);
-    request_channels(p);
-    return LKC_OK;
-}
-
-int lkc_peer_channel_send(lkc_peer_t *p, const char *label, bool binary, const uint8_t *data, size_t len)
-{
-    if (!p || !label || (!data && len))
-        return LKC_ERR_INVALID_ARG;
-    peer_channel_t *c = channel_by_label(p, label);
-    if (!c || !c->open || !p->sctp || c->sid < 0)
-        return LKC_ERR_STATE;
-    return lkc_sctp_send(p->sctp, (uint16_t)c->sid, binary, data, len);
-}
-
-bool lkc_peer_channel_is_open(const lkc_peer_t *p, const char *label)
-{
-    const peer_channel_t *c = p && label ? channel_by_label(p, label) : NULL;
-    return c && c->open;
-}
-
-size_t lkc_peer_max_message_size(const lkc_peer_t *p)
-{
-    return p && p->sctp ? lkc_sctp_max_message_size(p->sctp) : 0;
-}
-
-size_t lkc_peer_buffered_amount(const lkc_peer_t *p)
-{
-    return p && p->sctp ? lkc_sctp_buffered_amount(p->sctp) : 0;
-}
-
-/* --- SCTP ---------------------------------------------------------------------------- */
-
-static void sctp_send(void *user, const uint8_t *pkt, size_t len)
-{
-    lkc_peer_t *p = user;
-    if (p->dtls)
-        lkc_dtls_write(p->dtls, pkt, len);
-}
-
-static void sctp_connected(void *user)
-{
-    lkc_peer_t *p = user;
-    LKC_LOGD(MOD, "%s: SCTP association up", p->name);
-    if (p->cb.on_milestone)
-        p->cb.on_milestone(p->user, LKC_PEER_SCTP_CONNECTED);
-}
-
-static void sctp_channel_open(void *user, uint16_t sid, const char *label, const char *protocol, bool ordered,
-                              int max_retransmits)
-{
-    lkc_peer_t *p = user;
-    peer_channel_t *c = channel_by_label(p, label);
-    if (c && c->ours && c->sid != sid)
-        c = NULL; /* the remote side opened another channel with the same label */
-    if (!c) {
-        c = g_new0(peer_channel_t, 1);
-        c->label = g_strdup(label);
-        c->ordered = ordered;
-        c->max_retransmits = max_retransmits;
-        g_ptr_array_add(p->channels, c);
-    }
-    c->sid = sid;
-    c->open = true;
-    LKC_LOGD(MOD, "%s: data channel \"%s\" open (stream %u)", p->name, label, sid);
-    if (p->cb.on_channel_open)
-        p->cb.on_channel_open(p->user, label);
-}
-
-static void sctp_message(void *user, uint16_t sid, bool binary, const uint8_t *data, size_t len)
-{
-    lkc_peer_t *p = user;
-    peer_channel_t *c = channel_by_sid(p, sid);
-    if (!c) {
-        LKC_LOGD(MOD, "%s: message on unknown stream %u dropped", p->name, sid);
-        return;
-    }
-    if (p->cb.on_channel_message)
-        p->cb.on_channel_message(p->user, c->label, binary, data, len);
-}
-
-static void sctp_channel_closed(void *user, uint16_t sid)
-{
-    lkc_peer_t *p = user;
-    peer_channel_t *c = channel_by_sid(p, sid);
-    if (!c)
-        return;
-    c->open = false;
-    if (p->cb.on_channel_closed)
-        p->cb.on_channel_closed(p->user, c->label);
-    g_ptr_array_remove(p->channels, c);
-}
-
-static void sctp_closed(void *user, const char *reason)
-{
-    lkc_peer_t *p = user;
-    char msg[160];
-    g_snprintf(msg, sizeof msg, "SCTP association lost: %s", reason ? reason : "");
-    set_state(p, LKC_PEER_FAILED, msg);
-}
-
-static void start_sctp(lkc_peer_t *p)
-{
-    if (p->sctp || !p->remote_has_data || !p->srtp)
-        return;
-    lkc_sctp_config_t cfg = {
-        .ctx = p->ctx,
-        .dtls_client = p->dtls_role == LKC_DTLS_CLIENT,
-        .remote_port = p->remote_sctp_port,
-        .remote_max_message_size = p->remote_max_message,
-        .cb = {.send = sctp_send, .on_connected = sctp_connected, .on_channel_open = sctp_channel_open,
-               .on_message = sctp_message, .on_channel_closed = sctp_channel_closed, .on_closed = sctp_closed},
-        .user = p,
-    };
-    int rc = lkc_sctp_new(&cfg, &p->sctp);
-    if (rc != LKC_OK) {
-        set_state(p, LKC_PEER_FAILED, "cannot create the SCTP association");
-        return;
-    }
-    request_channels(p);
-    lkc_sctp_start(p->sctp);
-}
-
 /* --- DTLS ---------------------------------------------------------------------------- */
+
+/* The remote side may start DTLS as soon as its own ICE sees a working pair, a moment
+ * before ours selects one; an answer written then would be lost and wait for the peer's
+ * retransmission (~0.5 s). Such records are held and sent once ICE is connected. */
+#define MAX_HELD_OUT 16
 
 static void dtls_send(void *user, const uint8_t *d, size_t len)
 {
     lkc_peer_t *p = user;
-    lkc_ice_send(p->ice, d, len);
+    int rc = lkc_ice_send(p->ice, d, len);
+    if (rc == LKC_ERR_STATE && !p->ice_connected && p->held_out->len < MAX_HELD_OUT)
+        g_ptr_array_add(p->held_out, g_bytes_new(d, len));
+}
+
+static void send_held_out(lkc_peer_t *p)
+{
+    for (guint i = 0; i < p->held_out->len; i++) {
+        gsize n;
+        const uint8_t *d = g_bytes_get_data(g_ptr_array_index(p->held_out, i), &n);
+        lkc_ice_send(p->ice, d, n);
+    }
+    if (p->held_out->len)
+        LKC_LOGD(MOD, "%s: sent %u DTLS record(s) held until ICE was connected", p->name, p->held_out->len);
+    g_ptr_array_set_size(p->held_out, 0);
 }
 
 static void dtls_connected(void *user, const lkc_srtp_keys_t *keys)
@@ -228,15 +66,15 @@ static void dtls_connected(void *user, const lkc_srtp_keys_t *keys)
     lkc_peer_t *p = user;
     int rc = lkc_srtp_new(keys, &p->srtp);
     if (rc != LKC_OK) {
-        set_state(p, LKC_PEER_FAILED, "cannot create the SRTP sessions");
+        lkc_peer_set_state(p, LKC_PEER_FAILED, "cannot create the SRTP sessions");
         return;
     }
     LKC_LOGD(MOD, "%s: DTLS connected (%s), SRTP %s", p->name,
              p->dtls_role == LKC_DTLS_CLIENT ? "client" : "server", lkc_srtp_profile_name(keys->profile));
     if (p->cb.on_milestone)
         p->cb.on_milestone(p->user, LKC_PEER_DTLS_CONNECTED);
-    set_state(p, LKC_PEER_CONNECTED, NULL);
-    start_sctp(p);
+    lkc_peer_set_state(p, LKC_PEER_CONNECTED, NULL);
+    lkc_peer_start_sctp(p);
 }
 
 static void dtls_data(void *user, const uint8_t *buf, size_t len)
@@ -251,13 +89,13 @@ static void dtls_failed(void *user, const char *reason)
     lkc_peer_t *p = user;
     char msg[200];
     g_snprintf(msg, sizeof msg, "DTLS: %s", reason ? reason : "failed");
-    set_state(p, LKC_PEER_FAILED, msg);
+    lkc_peer_set_state(p, LKC_PEER_FAILED, msg);
 }
 
 static void dtls_closed(void *user)
 {
     lkc_peer_t *p = user;
-    set_state(p, LKC_PEER_FAILED, "the peer closed the DTLS association (close_notify)");
+    lkc_peer_set_state(p, LKC_PEER_FAILED, "the peer closed the DTLS association (close_notify)");
 }
 
 /* Starts DTLS once both the role (from the remote description) and a path (ICE) are
@@ -332,9 +170,9 @@ int lkc_peer_apply_transport(lkc_peer_t *p, const lkc_sdp_t *remote, char *err, 
         }
     }
     if (p->state == LKC_PEER_NEW)
-        set_state(p, LKC_PEER_CONNECTING, NULL);
+        lkc_peer_set_state(p, LKC_PEER_CONNECTING, NULL);
     maybe_start_dtls(p);
-    start_sctp(p);
+    lkc_peer_start_sctp(p);
     return LKC_OK;
 }
 
@@ -403,19 +241,20 @@ static void ice_state(void *user, lkc_ice_state_t s)
     case LKC_ICE_CONNECTED:
         if (!p->ice_connected) {
             p->ice_connected = true;
+            send_held_out(p);
             if (p->cb.on_milestone)
                 p->cb.on_milestone(p->user, LKC_PEER_ICE_CONNECTED);
         }
         if (p->state == LKC_PEER_DISCONNECTED)
-            set_state(p, p->srtp ? LKC_PEER_CONNECTED : LKC_PEER_CONNECTING, "ICE path restored");
+            lkc_peer_set_state(p, p->srtp ? LKC_PEER_CONNECTED : LKC_PEER_CONNECTING, "ICE path restored");
         maybe_start_dtls(p);
         break;
     case LKC_ICE_DISCONNECTED:
         if (p->state == LKC_PEER_CONNECTED)
-            set_state(p, LKC_PEER_DISCONNECTED, "ICE lost its path");
+            lkc_peer_set_state(p, LKC_PEER_DISCONNECTED, "ICE lost its path");
         break;
     case LKC_ICE_FAILED:
-        set_state(p, LKC_PEER_FAILED, p->ice_connected ? "ICE: consent lost" : "ICE: no candidate pair works");
+        lkc_peer_set_state(p, LKC_PEER_FAILED, p->ice_connected ? "ICE: consent lost" : "ICE: no candidate pair works");
         break;
     default:
         break;
@@ -444,7 +283,8 @@ int lkc_peer_new(const lkc_peer_config_t *cfg, lkc_peer_t **out)
     p->sess_id &= 0x3fffffffffffffffULL; /* positive as a signed 64-bit number */
     p->sess_version = 1;
     p->sections = g_ptr_array_new_with_free_func(lkc_peer_section_free);
-    p->channels = g_ptr_array_new_with_free_func(channel_free);
+    p->channels = g_ptr_array_new_with_free_func(lkc_peer_channel_free);
+    p->held_out = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
     p->dtls_role = cfg->offerer ? LKC_DTLS_SERVER : LKC_DTLS_CLIENT;
     lkc_ice_config_t ic = {
         .ctx = cfg->ctx,
@@ -486,6 +326,7 @@ void lkc_peer_free(lkc_peer_t *p)
     lkc_sdp_free(p->remote);
     g_ptr_array_unref(p->sections);
     g_ptr_array_unref(p->channels);
+    g_ptr_array_unref(p->held_out);
     g_free(p->remote_ufrag);
     g_free(p->name);
     g_main_context_unref(p->ctx);
@@ -542,7 +383,7 @@ int lkc_peer_set_answer(lkc_peer_t *p, const char *sdp)
     if (rc != LKC_OK) {
         LKC_LOGW(MOD, "%s: answer refused: %s", p->name, err);
         lkc_sdp_free(answer);
-        set_state(p, LKC_PEER_FAILED, err);
+        lkc_peer_set_state(p, LKC_PEER_FAILED, err);
         return rc;
     }
     lkc_sdp_free(p->remote);
@@ -580,7 +421,7 @@ int lkc_peer_handle_offer(lkc_peer_t *p, const char *sdp, char **answer_text)
     lkc_sdp_free(answer);
     lkc_sdp_free(p->remote);
     p->remote = offer;
-    start_sctp(p);
+    lkc_peer_start_sctp(p);
     start_gathering(p);
     if (p->cb.on_remote_description)
         p->cb.on_remote_description(p->user);

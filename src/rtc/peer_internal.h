@@ -47,6 +47,7 @@ struct lkc_peer {
     lkc_peer_state_t state;
     bool gathering;
     bool ice_connected;
+    GPtrArray *held_out;   /* GBytes: DTLS records written before ICE selected a pair */
 
     /* local description */
     char ufrag[64];
@@ -84,5 +85,12 @@ void lkc_peer_section_free(gpointer s);
 
 /* peer.c: called by the description code once remote ICE/DTLS parameters are known. */
 int lkc_peer_apply_transport(lkc_peer_t *p, const lkc_sdp_t *remote, char *err, size_t errlen);
+/* peer.c: the one place the state changes (reported through cb.on_state) */
+void lkc_peer_set_state(lkc_peer_t *p, lkc_peer_state_t s, const char *reason);
+
+/* peer_channels.c */
+void lkc_peer_channel_free(gpointer channel);
+/* Creates and starts the SCTP association once SRTP keys and a data section exist. */
+void lkc_peer_start_sctp(lkc_peer_t *p);
 
 #endif

@@ -257,7 +257,13 @@ static void on_ws_closed(SoupWebsocketConnection *ws, gpointer data)
 
 static void on_ws_error(SoupWebsocketConnection *ws, GError *err, gpointer data)
 {
-    LKC_LOGW(MOD, "websocket error: %s", err ? err->message : "?");
+    (void)ws;
+    lkc_signal_t *s = data;
+    /* while closing, a reset from the server is the normal end, not news */
+    if (s->closing || s->ended)
+        LKC_LOGD(MOD, "websocket error while closing: %s", err ? err->message : "?");
+    else
+        LKC_LOGW(MOD, "websocket error: %s", err ? err->message : "?");
 }
 
 /* --- connecting ----------------------------------------------------------------- */
