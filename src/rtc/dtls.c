@@ -416,10 +416,9 @@ int lkc_dtls_input(lkc_dtls_t *d, const uint8_t *buf, size_t len)
         lkc_dtls_start(d);
     if (!running(d))
         return LKC_ERR_STATE;
-    if (BIO_write(d->rbio, buf, (int)len) != (int)len) {
-        ERR_clear_error();
-        return LKC_ERR_NO_MEMORY;
-    }
+    int rc = lkc_dtls_feed(d, buf, len);
+    if (rc != LKC_OK)
+        return rc;
     enter(d);
     drive(d);
     leave(d);

@@ -60,6 +60,11 @@ struct lkc_dtls {
 int lkc_dtls_setup_ssl(lkc_dtls_t *d, const lkc_dtls_config_t *cfg);
 /* The SRTP keys of a finished handshake, or an error with *why set. */
 int lkc_dtls_export_keys(lkc_dtls_t *d, lkc_srtp_keys_t *keys, const char **why);
+/* Hands one datagram to OpenSSL's read BIO, leaving out encrypted records too short to
+ * hold the AEAD nonce and tag: OpenSSL 3.0.19 drops such a record but the next read then
+ * fails with no reason, so one forged 30-byte datagram would end the association.
+ * LKC_ERR_NO_MEMORY when the BIO cannot take it. */
+int lkc_dtls_feed(lkc_dtls_t *d, const uint8_t *buf, size_t len);
 /* The most recent OpenSSL reason, for failure messages. Clears the error queue. */
 const char *lkc_dtls_ssl_reason(void);
 

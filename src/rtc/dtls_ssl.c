@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "base/bytes.h"
 #include "base/log.h"
 #include "lkc/error.h"
 #include "rtc/dtls_internal.h"
@@ -31,6 +32,49 @@ const char *lkc_dtls_ssl_reason(void)
     const char *r = e ? ERR_reason_error_string(e) : NULL;
     ERR_clear_error();
     return r ? r : "no reason given";
+}
+
+/* ------------------------------------------------------------------ records in */
+
+#define RECORD_HEADER_LEN 13 /* type, version (2), epoch (2), sequence (6), length (2) */
+#define AEAD_TAG_LEN 16
+#define GCM_EXPLICIT_NONCE_LEN 8
+
+/* The shortest encrypted record the current suite can produce: an empty plaintext. */
+static size_t min_encrypted_len(const lkc_dtls_t *d)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(d->ssl);
+    if (c && SSL_CIPHER_get_cipher_nid(c) == NID_chacha20_poly1305)
+        return AEAD_TAG_LEN;
+    return AEAD_TAG_LEN + GCM_EXPLICIT_NONCE_LEN; /* the GCM suites, and before one is chosen */
+}
+
+int lkc_dtls_feed(lkc_dtls_t *d, const uint8_t *buf, size_t len)
+{
+    size_t min_len = min_encrypted_len(d);
+    size_t off = 0;
+    while (off < len) {
+        size_t n = len - off; /* a partial header or record goes in whole: OpenSSL drops it */
+        if (n >= RECORD_HEADER_LEN) {
+            uint16_t epoch = lkc_rd16(buf + off + 3);
+            size_t body = lkc_rd16(buf + off + 11);
+            if (RECORD_HEADER_LEN + body <= n) {
+                n = RECORD_HEADER_LEN + body;
+                if (epoch != 0 && body > 0 && body < min_len) {
+                    LKC_LOGD(LOG_MOD, "dropping an encrypted record of %zu bytes (type %u)", body,
+                             buf[off]);
+                    off += n;
+                    continue;
+                }
+            }
+        }
+        if (BIO_write(d->rbio, buf + off, (int)n) != (int)n) {
+            ERR_clear_error();
+            return LKC_ERR_NO_MEMORY;
+        }
+        off += n;
+    }
+    return LKC_OK;
 }
 
 /* ------------------------------------------------------------------ what OpenSSL calls */

@@ -98,9 +98,11 @@ static void stream_creation_races_unpublish_500_times(void)
             CHECK_OK(lkc_audio_stream_get_stats(streams[i], &st));
             CHECK(st.ended, "a stream of unpublished track %s did not end", sid);
             ended++;
+            /* a callback may still be running (the end is visible in the stats a moment
+             * before on_end returns); destroy waits for it, and nothing may come after */
+            lkc_audio_stream_destroy(streams[i]);
             if (sp[i])
                 atomic_store(&sp[i]->destroyed, true);
-            lkc_audio_stream_destroy(streams[i]);
         }
         g_free(sid);
         lkc_test_check_baseline(base_threads, base_fds, "a stream race");
