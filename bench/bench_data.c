@@ -5,8 +5,8 @@
  * Two rooms in this process join one LiveKit room (A sends, B receives). For each size,
  * `runs` times: A sends `count` reliable packets of that size (no topic, to everyone) as
  * fast as lkc_room_publish_data() accepts them; B's on_data_received counts them. The
- * time runs from the first send to the last packet received. A retry on
- * LKC_ERR_WOULD_BLOCK (the engine's command queue is full) is counted.
+ * time runs from the first send to the last packet received. Each call may wait for room
+ * (timeout_ms -1: lkc's backpressure); a retry on LKC_ERR_WOULD_BLOCK is counted.
  * --bytes-per-run N caps count to N/size (so big packets send fewer).
  *
  * Output: {"ev":"data","size":..,"count":..,"received":..,"secs":..,"msgs_per_s":..,
@@ -90,7 +90,8 @@ int main(int argc, char **argv)
                 uint32_t seq = base + (uint32_t)i;
                 memcpy(payload, &seq, 4);
                 lkc_err_t rc;
-                while ((rc = lkc_room_publish_data(a, payload, size, NULL)) == LKC_ERR_WOULD_BLOCK) {
+                lkc_data_options_t wait = {.timeout_ms = -1};
+                while ((rc = lkc_room_publish_data(a, payload, size, &wait)) == LKC_ERR_WOULD_BLOCK) {
                     would_block++;
                     bench_sleep_ms(1);
                 }

@@ -15,14 +15,27 @@ typedef struct lkc_data_options {
     const char *topic;                           /**< NULL or "" for none */
     const char *const *destination_identities;   /**< NULL = everyone else in the room */
     size_t n_destinations;
+    /** How long lkc_room_publish_data() may wait for room when LKC_DATA_MAX_QUEUED bytes
+     *  are already waiting to be sent: 0 (default) = do not wait, < 0 = 10 s. */
+    int timeout_ms;
 } lkc_data_options_t;
 
+/** Bytes of packets lkc holds for sending beyond what SCTP buffers itself; above it
+ *  lkc_room_publish_data() waits or refuses (backpressure, nothing is dropped). */
+#define LKC_DATA_MAX_QUEUED (4u * 1024u * 1024u)
+
 /** Sends `len` bytes to the room. The payload is copied; the call returns once the
- *  packet is handed to the transport (reliable packets are then delivered in order,
- *  also when sent before the data channel is open: they wait for it).
+ *  packet is queued for the transport. Reliable packets are delivered in order and
+ *  none is dropped (also those sent before the data channel is open: they wait for it);
+ *  lossy packets may be dropped when the channel is busy.
+ *  Backpressure: when lkc already holds LKC_DATA_MAX_QUEUED bytes of unsent packets
+ *  (the network is slower than the sender), the call waits up to `opts->timeout_ms` for
+ *  room, then returns LKC_ERR_WOULD_BLOCK having taken nothing: send it again later.
+ *  From a handler (the engine thread) it never waits.
  *  LKC_ERR_TOO_LARGE (nothing sent) when the packet would exceed the data channel's
  *  negotiated message size (lkc_room_max_data_payload()); LKC_ERR_STATE when the room
- *  is not connected. `opts` NULL = reliable, no topic, everyone. Any thread. */
+ *  is not connected (or the session ended while waiting). `opts` NULL = reliable, no
+ *  topic, everyone, no wait. Any thread. */
 LKC_API lkc_err_t lkc_room_publish_data(lkc_room_t *room, const void *payload, size_t len,
                                         const lkc_data_options_t *opts);
 

@@ -6,16 +6,20 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/sync.h"
 #include "livekit_models.pb-c.h"
 #include "room/session.h"
 
 #define MOD "room.data"
-#define MAX_QUEUED 4096         /* packets waiting for the channels to open */
 #define SEQUENCE_FIELD_MAX 6    /* tag + a 5-byte varint */
+#define PACKET_COST_OVERHEAD 64 /* what a queued packet costs beyond its bytes */
+#define DEFAULT_WAIT_MS 10000
 
 /* --- encoding (any thread) ------------------------------------------------------- */
 
 typedef struct outgoing {
+    lkc_room_t *room;       /* set while the packet counts in room->data_queued */
+    size_t cost;
     lkc_data_kind_t kind;
     uint8_t *payload;
     size_t len;
@@ -29,6 +33,12 @@ static void outgoing_free(gpointer p)
     outgoing_t *o = p;
     if (!o)
         return;
+    if (o->room) { /* it leaves lkc's queue: wake senders waiting for room */
+        pthread_mutex_lock(&o->room->lock);
+        atomic_fetch_sub(&o->room->data_queued, o->cost);
+        pthread_cond_broadcast(&o->room->cond);
+        pthread_mutex_unlock(&o->room->lock);
+    }
     g_free(o->payload);
     g_free(o->topic);
     g_strfreev(o->destinations);
@@ -69,6 +79,37 @@ size_t lkc_room_max_data_payload(const lkc_room_t *room)
 
 static void post_send(lkc_engine_t *e, void *data);
 
+/* Waits (bounded) until `cost` more bytes fit in the room's data queue, and counts them.
+ * LKC_ERR_WOULD_BLOCK when they do not in time, LKC_ERR_STATE when the session ends. */
+static lkc_err_t reserve(lkc_room_t *room, size_t cost, int timeout_ms)
+{
+    if (timeout_ms < 0)
+        timeout_ms = DEFAULT_WAIT_MS;
+    if (lkc_room_on_engine_thread(room))
+        timeout_ms = 0; /* only the engine thread drains the queue */
+    struct timespec deadline;
+    lkc_deadline_after(&deadline, timeout_ms);
+    lkc_err_t rc = LKC_OK;
+    pthread_mutex_lock(&room->lock);
+    for (;;) {
+        size_t queued = atomic_load(&room->data_queued);
+        if (queued == 0 || queued + cost <= LKC_DATA_MAX_QUEUED)
+            break;
+        if (lkc_room_state(room) != LKC_STATE_CONNECTED) {
+            rc = LKC_ERR_STATE;
+            break;
+        }
+        if (timeout_ms == 0 || pthread_cond_timedwait(&room->cond, &room->lock, &deadline) != 0) {
+            rc = LKC_ERR_WOULD_BLOCK;
+            break;
+        }
+    }
+    if (rc == LKC_OK)
+        atomic_fetch_add(&room->data_queued, cost);
+    pthread_mutex_unlock(&room->lock);
+    return rc;
+}
+
 lkc_err_t lkc_room_publish_data(lkc_room_t *room, const void *payload, size_t len, const lkc_data_options_t *opts)
 {
     if (!room || (!payload && len > 0))
@@ -103,6 +144,14 @@ lkc_err_t lkc_room_publish_data(lkc_room_t *room, const void *payload, size_t le
         outgoing_free(o);
         return max == 0 ? LKC_ERR_STATE : LKC_ERR_TOO_LARGE;
     }
+    size_t cost = packed + PACKET_COST_OVERHEAD;
+    lkc_err_t rc = reserve(room, cost, opts->timeout_ms);
+    if (rc != LKC_OK) {
+        outgoing_free(o);
+        return rc;
+    }
+    o->room = room;
+    o->cost = cost;
     return lkc_room_post(room, post_send, o, outgoing_free);
 }
 
@@ -111,6 +160,8 @@ lkc_err_t lkc_room_publish_data(lkc_room_t *room, const void *payload, size_t le
 struct lkc_data {
     lkc_session_t *session;
     GQueue queue;           /* outgoing_t*, waiting for the channels */
+    bool blocked;           /* SCTP refused a reliable packet: wait for lkc_data_sendable */
+    uint64_t lossy_dropped;
     uint32_t next_seq;      /* reliable packets: 1, 2, ... per session */
     GHashTable *last_seq;   /* sender sid -> last reliable sequence seen */
 };
@@ -134,11 +185,12 @@ void lkc_data_free(lkc_data_t *d)
     g_free(d);
 }
 
-/* Sends what is queued while the channels take it. */
+/* Sends what is queued while the channels take it. A reliable packet SCTP cannot take
+ * stays at the head until it can (lkc_data_sendable); a lossy one is dropped. */
 void lkc_data_flush(lkc_data_t *d)
 {
     outgoing_t *o;
-    while ((o = g_queue_peek_head(&d->queue))) {
+    while (!d->blocked && (o = g_queue_peek_head(&d->queue))) {
         uint32_t seq = o->kind == LKC_DATA_RELIABLE ? d->next_seq : 0;
         size_t n;
         uint8_t *buf = pack(o, seq, &n);
@@ -146,12 +198,28 @@ void lkc_data_flush(lkc_data_t *d)
         g_free(buf);
         if (rc == LKC_ERR_STATE)
             return; /* not open yet: keep it queued */
-        if (rc != LKC_OK && rc != LKC_ERR_WOULD_BLOCK)
+        if (rc == LKC_ERR_WOULD_BLOCK && o->kind == LKC_DATA_RELIABLE) {
+            d->blocked = true;
+            LKC_LOGD(MOD, "SCTP buffer full: %u packet(s) wait", g_queue_get_length(&d->queue));
+            return;
+        }
+        if (rc == LKC_ERR_WOULD_BLOCK && (d->lossy_dropped++ % 1000) == 0)
+            LKC_LOGD(MOD, "lossy packet dropped: the channel is busy (%llu so far)",
+                     (unsigned long long)d->lossy_dropped);
+        else if (rc != LKC_OK && rc != LKC_ERR_WOULD_BLOCK)
             LKC_LOGW(MOD, "a data packet could not be sent: %s", lkc_err_str(rc));
         if (rc == LKC_OK && seq)
             d->next_seq++;
         outgoing_free(g_queue_pop_head(&d->queue));
     }
+}
+
+void lkc_data_sendable(lkc_data_t *d)
+{
+    if (!d)
+        return;
+    d->blocked = false;
+    lkc_data_flush(d);
 }
 
 static void post_send(lkc_engine_t *e, void *data)
@@ -160,10 +228,6 @@ static void post_send(lkc_engine_t *e, void *data)
     lkc_data_t *d = s ? lkc_session_data(s) : NULL;
     if (!d)
         return; /* freed by the command's destroy notify */
-    if (g_queue_get_length(&d->queue) >= MAX_QUEUED) {
-        LKC_LOGW(MOD, "data send queue full; dropping a packet");
-        return;
-    }
     /* take it out of the command so its free does not release it */
     outgoing_t *copy = g_new0(outgoing_t, 1);
     *copy = *(outgoing_t *)data;

@@ -43,6 +43,7 @@ struct lkc_room {
     _Atomic(GThread *) engine_thread; /* the running engine thread, for "am I on it?" */
     atomic_bool handlers_off;  /* destroy was requested: no handler may run any more */
     _Atomic size_t max_data_payload;
+    _Atomic size_t data_queued; /* bytes taken by publish_data, not yet handed to SCTP */
 };
 
 /* True on the room's own engine thread (i.e. inside one of its handlers). */

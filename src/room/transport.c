@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "room/data.h"
 #include "room/session.h"
 #include "rtc/candidate.h"
 
@@ -131,6 +132,13 @@ static void on_channel_open(void *user, const char *label)
     lkc_session_transport_changed(t->session);
 }
 
+static void on_channels_sendable(void *user)
+{
+    pc_t *pc = user;
+    if (pc == &pc->t->pub)
+        lkc_data_sendable(lkc_session_data(pc->t->session));
+}
+
 static void on_channel_message(void *user, const char *label, bool binary, const uint8_t *data, size_t len)
 {
     pc_t *pc = user;
@@ -187,7 +195,8 @@ static int make_pc(lkc_transport_t *t, pc_t *pc, bool publisher, lkc_ice_transpo
         .name = pc->name,
         .cb = {.on_local_candidate = on_local_candidate, .on_offer = on_offer, .on_state = on_state,
                .on_milestone = on_milestone, .on_channel_open = on_channel_open,
-               .on_channel_message = on_channel_message, .on_rtp = on_rtp, .on_rtcp = on_rtcp},
+               .on_channel_message = on_channel_message, .on_channels_sendable = on_channels_sendable,
+               .on_rtp = on_rtp, .on_rtcp = on_rtcp},
         .user = pc,
     };
     return lkc_peer_new(&cfg, &pc->peer);

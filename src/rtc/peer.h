@@ -67,6 +67,9 @@ typedef struct lkc_peer_callbacks {
     void (*on_channel_open)(void *user, const char *label);
     void (*on_channel_message)(void *user, const char *label, bool binary, const uint8_t *data, size_t len);
     void (*on_channel_closed)(void *user, const char *label);
+    /* After a send was refused with LKC_ERR_WOULD_BLOCK on a reliable channel: the
+     * buffer has drained and sends may resume. */
+    void (*on_channels_sendable)(void *user);
     /* Decrypted RTP of an active received audio m-line (its mid; NULL = unknown SSRC).
      * The buffer may be modified by the callee. */
     void (*on_rtp)(void *user, const char *mid, uint8_t *pkt, size_t len);
@@ -123,8 +126,9 @@ void lkc_peer_remote_candidates_done(lkc_peer_t *p);
 /* Opens a data channel (queued until SCTP is up). Labels name channels: one per label. */
 int lkc_peer_open_channel(lkc_peer_t *p, const char *label, bool ordered, int max_retransmits);
 /* Sends on an open channel: LKC_ERR_STATE when it is not open (yet), LKC_ERR_TOO_LARGE
- * over the negotiated message size, LKC_ERR_WOULD_BLOCK for a lossy send on a full
- * buffer. */
+ * over the negotiated message size, LKC_ERR_WOULD_BLOCK (nothing taken) for a lossy send
+ * that cannot go out now, or a reliable one when LKC_SCTP_MAX_BUFFERED bytes wait already
+ * (on_channels_sendable follows). */
 int lkc_peer_channel_send(lkc_peer_t *p, const char *label, bool binary, const uint8_t *data, size_t len);
 bool lkc_peer_channel_is_open(const lkc_peer_t *p, const char *label);
 /* The largest message the channels take (0 before the remote description). */

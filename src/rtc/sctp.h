@@ -45,6 +45,9 @@ typedef struct lkc_sctp_callbacks {
     /* The association is gone (aborted, lost, shut down): at most once, nothing works
      * afterwards but lkc_sctp_free(). */
     void (*on_closed)(void *user, const char *reason);
+    /* After a reliable send was refused with LKC_ERR_WOULD_BLOCK: the FIFO has drained to
+     * half of LKC_SCTP_MAX_BUFFERED, so sending may resume. Optional. */
+    void (*on_sendable)(void *user);
 } lkc_sctp_callbacks_t;
 
 typedef struct lkc_sctp_config {

@@ -60,6 +60,7 @@ struct lkc_sctp {
     size_t partial_bytes;
     GQueue fifo;            /* out_msg_t* (sctp_queue.c): not yet taken by usrsctp, in order */
     size_t fifo_bytes;
+    bool refused;           /* a reliable send was refused as the FIFO was full: on_sendable owed */
 };
 
 #define KEY(sid) GUINT_TO_POINTER((guint)(sid))

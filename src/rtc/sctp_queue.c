@@ -102,8 +102,10 @@ int lkc_sctp_queue_send(lkc_sctp_t *s, channel_t *c, uint32_t ppid, uint16_t fla
     } else if (s->connected && may_drop) {
         return LKC_ERR_WOULD_BLOCK;
     }
-    if (s->fifo_bytes + len > LKC_SCTP_MAX_BUFFERED)
+    if (s->fifo_bytes + len > LKC_SCTP_MAX_BUFFERED) {
+        s->refused = true;
         return LKC_ERR_WOULD_BLOCK;
+    }
     out_msg_t *m = g_try_malloc(sizeof *m + len);
     if (!m)
         return LKC_ERR_NO_MEMORY;
@@ -144,6 +146,14 @@ void lkc_sctp_queue_flush(lkc_sctp_t *s)
         g_free(m);
     }
     s->flushing = false;
+    if (s->refused && s->fifo_bytes <= LKC_SCTP_MAX_BUFFERED / 2 && !s->closed) {
+        s->refused = false;
+        if (s->cb.on_sendable && !s->freeing) {
+            s->cb_depth++;
+            s->cb.on_sendable(s->user);
+            s->cb_depth--;
+        }
+    }
 }
 
 static gboolean flush_run(gpointer p)

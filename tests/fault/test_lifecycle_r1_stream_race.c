@@ -45,14 +45,15 @@ static void stream_creation_races_unpublish_500_times(void)
     const int rounds = 100, per_track = 5;
     int created = 0, refused = 0, ended = 0, attempts = 0;
     stream_probe_t *probes = g_new0(stream_probe_t, rounds * per_track);
+    int seen = 0, missed = 0;
     for (int k = 1; k <= rounds; k++) {
         lkc_test_peer_cmd(py, "{\"cmd\":\"publish_brief\",\"hold_ms\":%u}", g_random_int() % 80);
         CHECK(lkc_test_peer_wait(py, "flapped", NULL, NULL, k, 30000), "round %d: the peer did not publish", k);
-        if (!lkc_test_events_wait(ev, "track_published", "py-flapper", k, 10000)) {
-            /* published and unpublished between two of the server's updates: lkc never
-             * saw it; a round that creates against the gone sid is still a race */
-            CHECK(lkc_test_events_count(ev, "track_published", "py-flapper") == k - 1, "event count");
-        }
+        /* published and unpublished between two of the server's updates, lkc never sees
+         * it; a round that creates against the last (gone) sid is still a race */
+        if (!lkc_test_events_wait(ev, "track_published", "py-flapper", seen + 1, 5000))
+            missed++;
+        seen = lkc_test_events_count(ev, "track_published", "py-flapper");
         GPtrArray *pubs = lkc_test_events_list(ev, "track_published");
         char *sid = pubs->len ? g_strdup(((lkc_test_event_t *)g_ptr_array_index(pubs, pubs->len - 1))->b) : NULL;
         g_ptr_array_unref(pubs);
@@ -107,8 +108,8 @@ static void stream_creation_races_unpublish_500_times(void)
         g_free(sid);
         lkc_test_check_baseline(base_threads, base_fds, "a stream race");
     }
-    fprintf(stderr, "%d creations: %d streams made (all ended), %d refused because the track was gone\n", attempts,
-            created, refused);
+    fprintf(stderr, "%d creations: %d streams made (all ended), %d refused because the track was gone; "
+                    "%d of %d publications too brief for lkc to see\n", attempts, created, refused, missed, rounds);
     CHECK_EQ_INT(attempts, 500);
     CHECK(created > 0 && refused > 0, "the race never went both ways");
     CHECK_EQ_INT(ended, created);

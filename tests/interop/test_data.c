@@ -200,11 +200,85 @@ static void destinations_with_three_participants(void)
     g_free(room);
 }
 
+/* The sender outruns the network: 2000 x 15 KiB (30 MB) sent back to back. With a wait
+ * allowed every call succeeds and every packet arrives, in order; without one some calls
+ * are refused with LKC_ERR_WOULD_BLOCK, and every packet that was taken arrives. */
+static void fill(char *buf, size_t len, int n)
+{
+    memset(buf, 'a' + n % 26, len);
+    snprintf(buf, 16, "%08d", n);
+}
+
+static void expect_numbered(lkc_test_events_t *ev, const char *from, int count, size_t len, const char *what)
+{
+    CHECK(lkc_test_events_wait(ev, "data", from, count, 120000), "%s: %d of %d packets arrived", what,
+          lkc_test_events_count(ev, "data", from), count);
+    GPtrArray *got = lkc_test_events_list(ev, "data");
+    CHECK_EQ_INT((int)got->len, count);
+    for (guint i = 0; i < got->len; i++) {
+        lkc_test_event_t *e = g_ptr_array_index(got, i);
+        gsize n;
+        const char *d = g_bytes_get_data(e->payload, &n);
+        char want[16];
+        snprintf(want, sizeof want, "%08u", i);
+        CHECK(n == len && memcmp(d, want, 8) == 0 && d[n - 1] == 'a' + (char)(i % 26),
+              "%s: packet %u is %.8s (%zu bytes), expected %s", what, i, n >= 8 ? d : "?", (size_t)n, want);
+    }
+    g_ptr_array_unref(got);
+}
+
+static void reliable_burst_backpressure(void)
+{
+    char *room = lkc_test_room_name("data-burst");
+    lkc_test_events_t *es = lkc_test_events_new(), *er = lkc_test_events_new();
+    lkc_room_t *snd = join(room, "lkc-sender", es, LKC_ICE_ALL);
+    lkc_room_t *rcv = join(room, "lkc-receiver", er, LKC_ICE_ALL);
+    CHECK(lkc_test_events_wait(es, "participant_connected", "lkc-receiver", 1, 15000), "no receiver");
+    const size_t len = 15 * 1024;
+    const int count = 2000;
+    char *buf = g_malloc(len);
+    lkc_data_options_t wait = {.topic = "burst", .timeout_ms = 30000};
+    for (int i = 0; i < count; i++) {
+        fill(buf, len, i);
+        int rc = lkc_room_publish_data(snd, buf, len, &wait);
+        CHECK(rc == LKC_OK, "packet %d: %s", i, lkc_err_str(rc));
+    }
+    expect_numbered(er, "lkc-sender", count, len, "with waits");
+
+    /* no waiting: the caller sees the backpressure and nothing it handed over is lost */
+    lkc_room_destroy(rcv); /* a fresh receiver, so its events count this phase only */
+    lkc_test_events_free(er);
+    er = lkc_test_events_new();
+    rcv = join(room, "lkc-receiver-2", er, LKC_ICE_ALL);
+    CHECK(lkc_test_events_wait(es, "participant_connected", "lkc-receiver-2", 1, 15000), "no receiver");
+    lkc_data_options_t nowait = {.topic = "burst"};
+    int taken = 0, refused = 0;
+    for (int i = 0; i < count; i++) {
+        fill(buf, len, taken);
+        int rc = lkc_room_publish_data(snd, buf, len, &nowait);
+        CHECK(rc == LKC_OK || rc == LKC_ERR_WOULD_BLOCK, "packet %d: %s", i, lkc_err_str(rc));
+        if (rc == LKC_OK)
+            taken++;
+        else
+            refused++;
+    }
+    fprintf(stderr, "without waiting: %d packets taken, %d refused with LKC_ERR_WOULD_BLOCK\n", taken, refused);
+    CHECK(refused > 0, "2000 x 15 KiB back to back never met the queue's bound");
+    expect_numbered(er, "lkc-sender", taken, len, "without waits");
+    g_free(buf);
+    lkc_room_destroy(snd);
+    lkc_room_destroy(rcv);
+    lkc_test_events_free(es);
+    lkc_test_events_free(er);
+    g_free(room);
+}
+
 int main(void)
 {
     lkc_test_env();
     RUN(data_over_udp);
     RUN(data_over_ice_tcp);
     RUN(destinations_with_three_participants);
+    RUN(reliable_burst_backpressure);
     return 0;
 }

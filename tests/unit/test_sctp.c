@@ -42,6 +42,7 @@ typedef struct side {
     bool free_self_on_closed; /* free this side from inside on_closed */
     bool free_self_on_msg;    /* ... or from inside on_message */
     bool echo;                /* send every message back on the same stream */
+    int sendable;             /* on_sendable calls */
 } side_t;
 
 static void note_thread(side_t *x)
@@ -135,6 +136,13 @@ static void cb_channel_closed(void *user, uint16_t sid)
     x->closed_ids[x->n_closed++] = sid;
 }
 
+static void cb_sendable(void *user)
+{
+    side_t *x = user;
+    note_thread(x);
+    x->sendable++;
+}
+
 static void cb_closed(void *user, const char *reason)
 {
     side_t *x = user;
@@ -163,7 +171,7 @@ static void side_init(side_t *x, const char *name, GMainContext *ctx, side_t *pe
         .remote_max_message_size = remote_max,
         .cb = {.send = cb_send, .on_connected = cb_connected, .on_channel_open = cb_channel_open,
                .on_message = cb_message, .on_channel_closed = cb_channel_closed,
-               .on_closed = cb_closed},
+               .on_closed = cb_closed, .on_sendable = cb_sendable},
         .user = x,
     };
     CHECK_OK(lkc_sctp_new(&cfg, &x->s));
@@ -478,6 +486,54 @@ static void burst_in_order(void)
     context_free(ctx, awake);
 }
 
+/* More than LKC_SCTP_MAX_BUFFERED at once: the send that would pass the bound is refused
+ * (nothing taken), on_sendable follows once the FIFO has drained to half, and every
+ * message taken arrives in order. */
+static void fifo_bound_and_sendable(void)
+{
+    GSource *awake;
+    GMainContext *ctx = context_new(&awake);
+    side_t a, b;
+    side_init(&a, "A", ctx, &b, true, 0);
+    side_init(&b, "B", ctx, &a, false, 0);
+    uint16_t rel;
+    CHECK_OK(lkc_sctp_open_channel(a.s, "_reliable", "", true, -1, &rel));
+    CHECK_OK(lkc_sctp_start(a.s));
+    CHECK_OK(lkc_sctp_start(b.s));
+    WAIT_FOR(ctx, a.n_opened == 1 && b.n_opened == 1, 5000);
+
+    enum { SIZE = 60000 };
+    static uint8_t buf[SIZE];
+    uint32_t taken = 0;
+    int rc;
+    for (;;) {
+        fill(buf, SIZE, taken);
+        rc = lkc_sctp_send(a.s, rel, true, buf, SIZE);
+        if (rc != LKC_OK)
+            break;
+        taken++;
+        CHECK(taken < 1000, "60 MB taken without a refusal");
+    }
+    CHECK_EQ_INT(rc, LKC_ERR_WOULD_BLOCK);
+    CHECK(lkc_sctp_buffered_amount(a.s) <= LKC_SCTP_MAX_BUFFERED, "FIFO over its bound: %zu",
+          lkc_sctp_buffered_amount(a.s));
+    CHECK_EQ_INT(a.sendable, 0);
+    WAIT_FOR(ctx, a.sendable == 1, 30000);
+    CHECK(lkc_sctp_buffered_amount(a.s) <= LKC_SCTP_MAX_BUFFERED / 2, "on_sendable with %zu buffered",
+          lkc_sctp_buffered_amount(a.s));
+    fill(buf, SIZE, taken);
+    CHECK_OK(lkc_sctp_send(a.s, rel, true, buf, SIZE)); /* the refused one, again */
+    taken++;
+    WAIT_FOR(ctx, b.msgs->len == taken, 60000);
+    for (uint32_t i = 0; i < taken; i++)
+        CHECK(matches(g_ptr_array_index(b.msgs, i), SIZE, i), "message %u out of order or damaged", i);
+    CHECK_EQ_INT(a.sendable, 1); /* once per refusal */
+    fprintf(stderr, "   %u x %d bytes taken before the refusal and after on_sendable\n", taken, SIZE);
+    side_free(&a);
+    side_free(&b);
+    context_free(ctx, awake);
+}
+
 /* lkc_sctp_free() from inside the object's own callbacks, called from inside usrsctp. */
 static void free_from_callbacks(void)
 {
@@ -651,6 +707,7 @@ int main(void)
     RUN(bad_arguments);
     RUN(channels_messages_and_close);
     RUN(burst_in_order);
+    RUN(fifo_bound_and_sendable);
     RUN(free_from_callbacks);
     RUN(two_rooms_two_threads);
     RUN(threads_back_to_baseline);

@@ -274,6 +274,7 @@ static void send_all(join_session_t *s)
     lkc_data_options_t d = {
         .kind = o->lossy ? LKC_DATA_LOSSY : LKC_DATA_RELIABLE, .topic = o->topic,
         .destination_identities = o->n_to ? o->to : NULL, .n_destinations = o->n_to,
+        .timeout_ms = -1, /* wait for room rather than refuse when the link is slow */
     };
     for (size_t i = 0; i < o->n_sends; i++) {
         size_t len = strlen(o->sends[i]);
