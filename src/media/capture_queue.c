@@ -26,6 +26,8 @@ struct lkc_capture_queue {
     size_t count;    /* samples per channel queued */
     uint64_t out_pos; /* samples per channel that ever left: popped, dropped, cleared */
     int room_waiters, drain_waiters;
+    void (*listener)(void *user);
+    void *listener_user;
     lkc_capture_queue_stats_t stats;
     int16_t *ring;   /* capacity * channels */
 };
@@ -47,8 +49,8 @@ int lkc_capture_queue_create(lkc_capture_queue_t **out, int sample_rate, int cha
     q->channels = channels;
     q->realtime = queue_ms == 0;
     q->frame = (size_t)sample_rate / 50;
-    /* Whole frames, so flush can always pad; real time keeps one frame plus a partial. */
-    size_t frames = q->realtime ? 2 : ((size_t)queue_ms + 19) / 20;
+    /* Whole frames, so flush can always pad; real time keeps two frames plus a partial. */
+    size_t frames = q->realtime ? 3 : ((size_t)queue_ms + 19) / 20;
     q->capacity = frames * q->frame;
     q->ring = malloc(q->capacity * (size_t)channels * sizeof *q->ring);
     if (!q->ring) {
@@ -128,13 +130,22 @@ static void count_pushed(lkc_capture_queue_t *q, size_t n)
     q->stats.frames_pushed += (q->count % q->frame + n) / q->frame;
 }
 
-/* Real time: keep at most one complete frame, dropping the oldest whole frames of the
- * stream (queued first, then from the front of the new block). */
+#define REALTIME_FRAMES 2
+
+/* Tells the listener when the first complete frame appears. */
+static void announce(lkc_capture_queue_t *q, size_t complete_before)
+{
+    if (q->listener && complete_before == 0 && q->count >= q->frame)
+        q->listener(q->listener_user);
+}
+
+/* Real time: keep at most REALTIME_FRAMES complete frames, dropping the oldest whole
+ * frames of the stream (queued first, then from the front of the new block). */
 static void push_realtime(lkc_capture_queue_t *q, const int16_t *pcm, size_t n)
 {
     count_pushed(q, n);
     size_t complete = (q->count + n) / q->frame;
-    size_t drop = complete > 1 ? (complete - 1) * q->frame : 0;
+    size_t drop = complete > REALTIME_FRAMES ? (complete - REALTIME_FRAMES) * q->frame : 0;
     size_t from_queue = drop < q->count ? drop : q->count;
     ring_skip(q, from_queue);
     size_t from_block = drop - from_queue;
@@ -153,6 +164,7 @@ int lkc_capture_queue_push(lkc_capture_queue_t *q, const int16_t *pcm, size_t sa
         return LKC_ERR_INVALID_ARG;
     pthread_mutex_lock(&q->lock);
     int rc = LKC_OK;
+    size_t complete_before = q->count / q->frame;
     if (q->closed) {
         rc = LKC_ERR_CLOSED;
     } else if (samples == 0) {
@@ -177,10 +189,13 @@ int lkc_capture_queue_push(lkc_capture_queue_t *q, const int16_t *pcm, size_t sa
             q->stats.would_block++;
             rc = LKC_ERR_WOULD_BLOCK;
         } else {
+            complete_before = q->count / q->frame; /* the pop may have run while we waited */
             count_pushed(q, samples);
             ring_put(q, pcm, samples);
         }
     }
+    if (rc == LKC_OK)
+        announce(q, complete_before);
     pthread_mutex_unlock(&q->lock);
     return rc;
 }
@@ -201,6 +216,26 @@ int lkc_capture_queue_pop_frame(lkc_capture_queue_t *q, int16_t *out)
     return got;
 }
 
+size_t lkc_capture_queue_frames_ready(lkc_capture_queue_t *q)
+{
+    if (!q)
+        return 0;
+    pthread_mutex_lock(&q->lock);
+    size_t n = q->count / q->frame;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+void lkc_capture_queue_set_listener(lkc_capture_queue_t *q, void (*fn)(void *user), void *user)
+{
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->lock);
+    q->listener = fn;
+    q->listener_user = fn ? user : NULL;
+    pthread_mutex_unlock(&q->lock);
+}
+
 int lkc_capture_queue_flush(lkc_capture_queue_t *q)
 {
     if (!q)
@@ -216,9 +251,11 @@ int lkc_capture_queue_flush(lkc_capture_queue_t *q)
         size_t ch = (size_t)q->channels, pad = q->frame - partial;
         size_t tail = (q->head + q->count) % q->capacity;
         memset(q->ring + tail * ch, 0, pad * ch * sizeof *q->ring);
+        size_t complete_before = q->count / q->frame;
         q->count += pad;
         q->stats.frames_padded++;
         q->stats.frames_pushed++;
+        announce(q, complete_before);
         rc = 1;
     }
     pthread_mutex_unlock(&q->lock);

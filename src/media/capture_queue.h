@@ -10,14 +10,16 @@
  * - queue_ms > 0, buffered: holds queue_ms of audio, rounded up to whole 20 ms frames.
  *   A push that does not fit waits (bounded) for the engine to pop, then fails with
  *   LKC_ERR_WOULD_BLOCK taking nothing.
- * - queue_ms == 0, real time: holds at most one complete frame plus the partial frame
- *   re-framing needs. A push never waits; when it would leave more than one complete
- *   frame queued, the OLDEST complete frames (queued or in the pushed block) are dropped
- *   and counted, so latency stays at most ~40 ms and the newest audio is what gets sent.
- *   The producer must keep pace with the 20 ms clock; drops show it did not.
+ * - queue_ms == 0, real time: holds at most two complete frames plus the partial frame
+ *   re-framing needs. A push never waits; when it would leave more than two complete
+ *   frames queued, the OLDEST complete frames (queued or in the pushed block) are dropped
+ *   and counted, so the newest audio is what gets sent. The consumer takes each frame as
+ *   it completes (the listener below tells it); the second frame of room absorbs a
+ *   consumer held up for a moment. Drops show that producer and consumer lost pace.
  *
  * Threads: push, clear, queued_ms, wait_empty, flush, close and stats from any thread,
- * concurrently (one mutex, two condvars); pop_frame from the engine thread. create/free
+ * concurrently (one mutex, two condvars); pop_frame, frames_ready and set_listener from
+ * the engine thread. create/free
  * by the owner; free only after every other thread has left the queue's functions. */
 #ifndef LKC_MEDIA_CAPTURE_QUEUE_H
 #define LKC_MEDIA_CAPTURE_QUEUE_H
@@ -65,6 +67,15 @@ int lkc_capture_queue_push(lkc_capture_queue_t *q, const int16_t *pcm, size_t sa
  * returns 1, or returns 0 when no complete frame is queued; wakes pushers waiting for
  * room and wait_empty. Still drains what is queued after close. Never blocks on a wait. */
 int lkc_capture_queue_pop_frame(lkc_capture_queue_t *q, int16_t *out);
+
+/* Complete frames queued now. */
+size_t lkc_capture_queue_frames_ready(lkc_capture_queue_t *q);
+
+/* `fn(user)` is called (on the pushing thread, under the queue's lock: it must only wake
+ * someone) each time a push or flush makes a complete frame available to a queue that had
+ * none. NULL fn removes it; once set_listener returns, the old listener is never called
+ * again. One listener at a time. */
+void lkc_capture_queue_set_listener(lkc_capture_queue_t *q, void (*fn)(void *user), void *user);
 
 /* Completes a trailing partial frame with silence so it can be popped (end of speech,
  * before wait_empty). Returns 1 when it padded, 0 when nothing was partial,

@@ -30,10 +30,13 @@
 #define LATE_EPISODE_US 2000000   /* late packets this close together are one episode */
 #define SLOT_PREALLOC 320         /* bytes per slot up front: a 20 ms Opus frame at 128 kb/s */
 #define SEQ_BASE (1LL << 32)      /* extended sequence numbers start here: never negative */
+#define QUIET_DBOV 50             /* a frame at -50 dBov or below can be skipped unheard */
+#define MAX_DROP_WAIT_MS 2000     /* a drop waits this long for a quiet frame, then takes any */
 
 typedef struct slot {
     bool used;
     bool marker;
+    bool loud;  /* its audio level says it is not quiet: skipping it would be heard */
     bool heap; /* data was grown past the shared arena */
     uint16_t len;
     uint16_t cap;
@@ -81,6 +84,7 @@ struct lkc_jitter {
     int64_t win_span;
     uint32_t pending_drops;
     uint32_t pending_inserts;
+    int64_t drop_wait_ts;  /* playout spent waiting for a quiet frame to drop */
 
     lkc_jitter_stats_t st;
     uint8_t out_buf[LKC_JITTER_MAX_PAYLOAD];
@@ -385,7 +389,7 @@ static void overflow(lkc_jitter_t *jb, int64_t seq, int64_t ts)
 }
 
 int lkc_jitter_push(lkc_jitter_t *jb, uint16_t seq, uint32_t timestamp, int64_t arrival_us,
-                    const uint8_t *payload, size_t len, bool marker)
+                    const uint8_t *payload, size_t len, bool marker, int level_dbov)
 {
     if (!jb || !payload || len == 0)
         return LKC_ERR_INVALID_ARG;
@@ -469,6 +473,7 @@ int lkc_jitter_push(lkc_jitter_t *jb, uint16_t seq, uint32_t timestamp, int64_t 
     memcpy(s->data, payload, len);
     s->len = (uint16_t)len;
     s->marker = marker;
+    s->loud = level_dbov >= 0 && level_dbov < QUIET_DBOV;
     s->seq = es;
     s->ts = et;
     s->used = true;
@@ -526,6 +531,7 @@ static bool take_insert(lkc_jitter_t *jb)
 static void count_drop(lkc_jitter_t *jb)
 {
     jb->pending_drops--;
+    jb->drop_wait_ts = 0;
     jb->st.drift_drops++;
     window_reset(jb);
 }
@@ -573,14 +579,19 @@ static int pop_frame(lkc_jitter_t *jb, slot_t *s, int64_t level, lkc_jitter_fram
     if (take_insert(jb))
         return pop_insert(jb, out);
     if (jb->pending_drops) {
-        /* Skip this frame only when the next one follows it directly. */
+        /* Skip this frame only when the next one follows it directly, and only a quiet
+         * one unless none came for a while (a steady tone, music). */
         slot_t *n = slot_at(jb, jb->next_seq + 1);
-        if (held(n, jb->next_seq + 1) && n->ts - s->ts <= (int64_t)jb->frame_ts + half_frame(jb)) {
+        bool unheard = !s->loud || jb->drop_wait_ts >= ms_to_ts(jb, MAX_DROP_WAIT_MS);
+        jb->drop_wait_ts += jb->frame_ts;
+        if (unheard && held(n, jb->next_seq + 1) && n->ts - s->ts <= (int64_t)jb->frame_ts + half_frame(jb)) {
             release(jb, s);
             advance_seq(jb, true);
             count_drop(jb);
             s = n;
         }
+    } else {
+        jb->drop_wait_ts = 0;
     }
     memcpy(jb->out_buf, s->data, s->len);
     out->payload = jb->out_buf;

@@ -96,12 +96,14 @@ lkc_jitter_t *lkc_jitter_new(const lkc_jitter_config_t *cfg);
 void lkc_jitter_free(lkc_jitter_t *jb);
 
 /* Hands over one received packet; the payload is copied. arrival_us is the
- * caller's monotonic clock. Returns 0 when the packet was taken or dropped on
+ * caller's monotonic clock. level_dbov is the frame's RFC 6464 audio level (0..127
+ * -dBov) or -1 when unknown: to shrink the delay the buffer skips a quiet frame
+ * (-50 dBov or below, or unknown) and takes a louder one only after waiting 2 s. Returns 0 when the packet was taken or dropped on
  * purpose (duplicate, late, overflow: see the stats), LKC_ERR_INVALID_ARG (NULL, empty
  * payload), LKC_ERR_TOO_LARGE (over LKC_JITTER_MAX_PAYLOAD) or LKC_ERR_NO_MEMORY;
  * on error the buffer is unchanged. */
 int lkc_jitter_push(lkc_jitter_t *jb, uint16_t seq, uint32_t timestamp, int64_t arrival_us,
-                    const uint8_t *payload, size_t len, bool marker);
+                    const uint8_t *payload, size_t len, bool marker, int level_dbov);
 
 /* One playout tick at now_us (same clock as arrival_us). Fills *out and returns a
  * lkc_jitter_result_t, or LKC_ERR_INVALID_ARG for NULL arguments. */

@@ -18,6 +18,7 @@ struct lkc_receiver {
     char *mid;
     uint32_t ssrc;
     int channels;
+    int level_ext;           /* RFC 6464 extension id, 0 when not negotiated */
     lkc_jitter_t *jb;
     lkc_opus_decoder_t *dec;
     lkc_rtcp_rx_stats_t rx;
@@ -31,9 +32,11 @@ struct lkc_receiver {
     int16_t pcm[LKC_OPUS_MAX_FRAME_SAMPLES * 2];
 };
 
-lkc_receiver_t *lkc_receiver_new(const char *track_sid, const char *mid, uint32_t ssrc, bool stereo)
+lkc_receiver_t *lkc_receiver_new(const char *track_sid, const char *mid, uint32_t ssrc, bool stereo,
+                                 int level_ext)
 {
     lkc_receiver_t *r = g_new0(lkc_receiver_t, 1);
+    r->level_ext = level_ext;
     r->track_sid = g_strdup(track_sid);
     r->mid = g_strdup(mid);
     r->ssrc = ssrc;
@@ -75,7 +78,14 @@ void lkc_receiver_push(lkc_receiver_t *r, const uint8_t *pkt, size_t len, int64_
         return;
     lkc_rtcp_rx_stats_update(&r->rx, p.seq, p.timestamp, lkc_rtcp_us_to_clock(now_us, LKC_OPUS_RATE));
     r->rx_started = true;
-    if (lkc_jitter_push(r->jb, p.seq, p.timestamp, now_us, p.payload, p.payload_len, p.marker) != LKC_OK)
+    int level = -1;
+    for (uint8_t i = 0; r->level_ext > 0 && i < p.ext_count; i++) {
+        bool voice;
+        uint8_t dbov;
+        if (p.ext[i].id == r->level_ext && lkc_rtp_audio_level_parse(p.ext[i].data, p.ext[i].len, &voice, &dbov) == LKC_OK)
+            level = dbov;
+    }
+    if (lkc_jitter_push(r->jb, p.seq, p.timestamp, now_us, p.payload, p.payload_len, p.marker, level) != LKC_OK)
         return;
     r->last_arrival_us = now_us;
     if (!r->playing) {
@@ -144,6 +154,11 @@ void lkc_receiver_tick(lkc_receiver_t *r, int64_t now_us, lkc_receiver_deliver_f
             deliver(user, r->pcm, (size_t)n, r->channels);
         }
     }
+}
+
+int64_t lkc_receiver_next_due(const lkc_receiver_t *r)
+{
+    return r->playing ? r->next_due_us : INT64_MAX;
 }
 
 void lkc_receiver_on_sr(lkc_receiver_t *r, uint64_t ntp, int64_t now_us)

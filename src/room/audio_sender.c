@@ -10,6 +10,8 @@
 #define MOD "room.audio"
 #define FRAME_US 20000
 #define MAX_CATCH_UP_US 200000 /* after a stall, skip ahead instead of bursting */
+#define EARLY_US 500           /* the clock wakes on whole milliseconds */
+#define PAUSE_US (2 * FRAME_US) /* a frame this late after none was queued: the source paused */
 #define VOICE_LEVEL 60          /* -dBov: louder than this counts as voice for the V bit */
 
 struct lkc_sender {
@@ -23,7 +25,9 @@ struct lkc_sender {
     uint32_t ts;
     bool running;
     bool in_silence;          /* the last frame was not sent (DTX, mute, no audio) */
-    int64_t next_due_us;
+    bool starved;             /* the last look found no frame */
+    int64_t next_due_us;      /* the earliest time the next frame may leave */
+    lkc_capture_queue_t *queue;
     uint32_t packets;
     uint32_t octets;
     uint32_t last_sent_ts;
@@ -34,10 +38,16 @@ struct lkc_sender {
     uint8_t pkt[1500 + LKC_SRTP_MAX_OVERHEAD];
 };
 
-lkc_sender_t *lkc_sender_new(lkc_track_t *t, uint32_t ssrc)
+static void on_frame_ready(void *user)
+{
+    lkc_media_clock_poke(user);
+}
+
+lkc_sender_t *lkc_sender_new(lkc_track_t *t, uint32_t ssrc, lkc_media_clock_t *clock)
 {
     lkc_sender_t *s = g_new0(lkc_sender_t, 1);
     s->track = t;
+    s->queue = t->src->queue;
     s->ssrc = ssrc;
     s->in_channels = t->src->channels;
     s->out_channels = t->stereo ? 2 : 1;
@@ -58,6 +68,7 @@ lkc_sender_t *lkc_sender_new(lkc_track_t *t, uint32_t ssrc)
         lkc_sender_free(s);
         return NULL;
     }
+    lkc_capture_queue_set_listener(s->queue, on_frame_ready, clock);
     return s;
 }
 
@@ -65,6 +76,7 @@ void lkc_sender_free(lkc_sender_t *s)
 {
     if (!s)
         return;
+    lkc_capture_queue_set_listener(s->queue, NULL, NULL);
     lkc_opus_encoder_free(s->enc);
     lkc_resample_free(s->rs);
     g_free(s->in_frame);
@@ -80,7 +92,7 @@ uint32_t lkc_sender_ssrc(const lkc_sender_t *s)
 /* One 20 ms frame from the source, at 48 kHz; false when none is queued. */
 static bool next_pcm48(lkc_sender_t *s)
 {
-    if (lkc_capture_queue_pop_frame(s->track->src->queue, s->in_frame) != 1)
+    if (lkc_capture_queue_pop_frame(s->queue, s->in_frame) != 1)
         return false;
     size_t in_frames = (size_t)s->track->src->sample_rate / 50, used = 0, made = 0;
     int rc = lkc_resample_process(s->rs, s->in_frame, in_frames, &used, s->pcm48, LKC_OPUS_FRAME_SAMPLES, &made);
@@ -128,37 +140,66 @@ static void send_frame(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t
     }
 }
 
-void lkc_sender_tick(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t *neg, int64_t now_us)
+/* A frame arrived after the source had none: if it is on time or a little late, the
+ * schedule follows the source (its sample clock is the truth; the timestamps stay
+ * contiguous). After a real pause the timestamps skip the time without audio. */
+static void resume_after_starving(lkc_sender_t *s, int64_t now_us)
+{
+    int64_t late = now_us - s->next_due_us;
+    if (late >= PAUSE_US) {
+        int64_t skipped = late / FRAME_US;
+        s->ts += (uint32_t)(skipped * LKC_OPUS_FRAME_SAMPLES);
+        s->in_silence = true;
+    }
+    if (late > 0)
+        s->next_due_us = now_us;
+}
+
+int64_t lkc_sender_run(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t *neg, int64_t now_us)
 {
     bool ready = neg && neg->active && neg->payload_type >= 0 && lkc_peer_state(peer) == LKC_PEER_CONNECTED;
     if (!ready) {
         s->running = false;
-        return;
+        return now_us + FRAME_US; /* look again: negotiation and connection raise no poke */
     }
     if (!s->running) {
         s->running = true;
         s->next_due_us = now_us;
         s->in_silence = true;
+        s->starved = false;
     }
     if (now_us - s->next_due_us > MAX_CATCH_UP_US) {
         /* the engine was held up: keep the media clock, drop the missed slots */
         int64_t skipped = (now_us - s->next_due_us) / FRAME_US;
         s->next_due_us += skipped * FRAME_US;
         s->ts += (uint32_t)(skipped * LKC_OPUS_FRAME_SAMPLES);
+        s->in_silence = true;
     }
-    while (s->next_due_us <= now_us) {
-        if (next_pcm48(s)) {
-            atomic_fetch_add(&s->track->src->frames_sent, 1);
-            if (atomic_load(&s->track->muted))
-                s->in_silence = true; /* muted: the audio is consumed, nothing is sent */
-            else
-                send_frame(s, peer, neg, now_us);
-        } else {
-            s->in_silence = true; /* nothing captured for this slot */
+    while (s->next_due_us <= now_us + EARLY_US) {
+        if (lkc_capture_queue_frames_ready(s->queue) == 0) {
+            s->starved = true;
+            return LKC_MEDIA_CLOCK_NEVER; /* the source pokes when a frame completes */
         }
+        if (s->starved) {
+            s->starved = false;
+            resume_after_starving(s, now_us);
+        }
+        if (!next_pcm48(s))
+            break;
+        atomic_fetch_add(&s->track->src->frames_sent, 1);
+        if (atomic_load(&s->track->muted))
+            s->in_silence = true; /* muted: the audio is consumed, nothing is sent */
+        else
+            send_frame(s, peer, neg, now_us);
         s->ts += LKC_OPUS_FRAME_SAMPLES;
         s->next_due_us += FRAME_US;
     }
+    if (lkc_capture_queue_frames_ready(s->queue) == 0) {
+        s->starved = true;
+        return LKC_MEDIA_CLOCK_NEVER;
+    }
+    s->starved = false;
+    return s->next_due_us; /* more is queued: paced out one frame per 20 ms */
 }
 
 void lkc_sender_send_report(lkc_sender_t *s, lkc_peer_t *peer, int64_t now_us)

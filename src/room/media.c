@@ -7,12 +7,12 @@
 #include "base/rand.h"
 #include "room/audio_receiver.h"
 #include "room/audio_sender.h"
+#include "room/media_clock.h"
 #include "room/model.h"
 #include "room/transport.h"
 #include "rtc/srtp.h"
 
 #define MOD "room.audio"
-#define TICK_MS 10
 #define REPORT_US 1000000
 
 typedef struct remote {
@@ -30,7 +30,7 @@ struct lkc_media {
     GPtrArray *tracks;       /* lkc_track_t* (engine references), ours */
     GPtrArray *remotes;      /* remote_t*, one per receiving m-line */
     GHashTable *streams;     /* track sid -> GPtrArray of lkc_audio_stream_t* (engine refs) */
-    GSource *tick;
+    lkc_media_clock_t *clock;
     int64_t last_report_us;
     uint32_t rr_ssrc;
     char cname[32];
@@ -223,7 +223,7 @@ void lkc_media_on_subscriber_offer(lkc_media_t *m, const Livekit__SessionDescrip
             r = NULL;
         }
         if (!r) {
-            lkc_receiver_t *rx = lkc_receiver_new(sid, a->mid, a->ssrc, a->stereo);
+            lkc_receiver_t *rx = lkc_receiver_new(sid, a->mid, a->ssrc, a->stereo, a->audio_level_ext);
             if (!rx)
                 continue;
             r = g_new0(remote_t, 1);
@@ -274,8 +274,10 @@ void lkc_media_on_model_changed(lkc_media_t *m)
 void lkc_media_on_rtp(lkc_media_t *m, const char *mid, uint8_t *pkt, size_t len)
 {
     remote_t *r = remote_by_mid(m, mid);
-    if (r)
-        lkc_receiver_push(r->rx, pkt, len, lkc_mono_us());
+    if (!r)
+        return;
+    lkc_receiver_push(r->rx, pkt, len, lkc_mono_us());
+    lkc_media_clock_schedule(m->clock, lkc_receiver_next_due(r->rx)); /* a first packet starts playout */
 }
 
 void lkc_media_on_rtcp(lkc_media_t *m, bool subscriber, uint8_t *pkt, size_t len)
@@ -355,7 +357,8 @@ void lkc_media_on_track_published(lkc_media_t *m, const Livekit__TrackPublishedR
     do
         ssrc = lkc_random_u32();
     while (ssrc == 0);
-    t->sender = lkc_sender_new(t, ssrc);
+    t->sender = lkc_sender_new(t, ssrc, m->clock);
+    lkc_media_clock_poke(m->clock);
     const lkc_participant_info_t *me = lkc_model_local(lkc_session_model(m->s));
     int rc = t->sender ? lkc_peer_add_audio_sender(pub, me ? me->sid : "lkc", t->cid, ssrc, t->stereo, &t->mid)
                        : LKC_ERR_NO_MEMORY;
@@ -445,30 +448,36 @@ static void send_reports(lkc_media_t *m, int64_t now)
         lkc_peer_send_rtcp(lkc_transport_subscriber(tr), buf, (size_t)len, sizeof buf);
 }
 
-static gboolean on_tick(gpointer data)
+/* Runs what is due: senders with frames, receivers at their playout times, reports once
+ * a second; returns the earliest time anything is due next. */
+static int64_t on_clock(void *data, int64_t now)
 {
     lkc_media_t *m = data;
+    int64_t next = m->last_report_us + REPORT_US;
     lkc_transport_t *tr = lkc_session_transport(m->s);
     if (!tr)
-        return G_SOURCE_CONTINUE;
-    int64_t now = lkc_mono_us();
+        return next;
     lkc_peer_t *pub = lkc_transport_publisher(tr);
     for (guint i = 0; i < m->tracks->len; i++) {
         lkc_track_t *t = g_ptr_array_index(m->tracks, i);
-        if (t->sender)
-            lkc_sender_tick(t->sender, pub, lkc_peer_audio_by_mid(pub, t->mid), now);
+        if (t->sender) {
+            int64_t due = lkc_sender_run(t->sender, pub, lkc_peer_audio_by_mid(pub, t->mid), now);
+            next = MIN(next, due);
+        }
     }
     for (guint i = 0; i < m->remotes->len; i++) {
         remote_t *r = g_ptr_array_index(m->remotes, i);
         deliver_ctx_t d = {m, lkc_receiver_track_sid(r->rx), r->rx};
         lkc_receiver_tick(r->rx, now, deliver, &d);
         refresh_stream_stats(m, r);
+        next = MIN(next, lkc_receiver_next_due(r->rx));
     }
     if (now - m->last_report_us >= REPORT_US) {
         m->last_report_us = now;
         send_reports(m, now);
+        next = MIN(next, now + REPORT_US);
     }
-    return G_SOURCE_CONTINUE;
+    return next;
 }
 
 /* --- life ------------------------------------------------------------------------- */
@@ -485,10 +494,8 @@ lkc_media_t *lkc_media_new(lkc_session_t *s)
         m->rr_ssrc = lkc_random_u32();
     while (m->rr_ssrc == 0);
     g_snprintf(m->cname, sizeof m->cname, "lkc-%08x", m->rr_ssrc);
-    m->tick = g_timeout_source_new(TICK_MS);
-    g_source_set_priority(m->tick, G_PRIORITY_HIGH); /* the media clock comes before signalling */
-    g_source_set_callback(m->tick, on_tick, m, NULL);
-    g_source_attach(m->tick, lkc_session_context(s));
+    m->last_report_us = lkc_mono_us();
+    m->clock = lkc_media_clock_new(lkc_session_context(s), on_clock, m);
     return m;
 }
 
@@ -496,17 +503,16 @@ void lkc_media_free(lkc_media_t *m)
 {
     if (!m)
         return;
-    g_source_destroy(m->tick);
-    g_source_unref(m->tick);
     for (guint i = 0; i < m->tracks->len; i++) {
         lkc_track_t *t = g_ptr_array_index(m->tracks, i);
         lkc_track_publish_done(t, LKC_ERR_CLOSED); /* a publish still waiting fails */
-        lkc_sender_free(t->sender);
+        lkc_sender_free(t->sender); /* no more pokes of the clock */
         t->sender = NULL;
         t->unpublished = true;
         lkc_track_unref(t);
     }
     g_ptr_array_free(m->tracks, TRUE);
+    lkc_media_clock_free(m->clock);
     g_hash_table_destroy(m->streams); /* R7: every stream ends */
     g_ptr_array_unref(m->remotes);
     g_free(m);

@@ -200,44 +200,89 @@ static void realtime_drops_oldest(void)
     lkc_capture_queue_t *q;
     CHECK_OK(lkc_capture_queue_create(&q, 8000, 1, 0)); /* frame = 160 */
     int16_t out[160];
-    /* Three frames at once: the two oldest go, the newest stays. */
+    /* Three frames at once: the oldest goes, the two newest stay. */
     fill_ramp(big, 0, 480, 1);
     CHECK_OK(lkc_capture_queue_push(q, big, 480, 1000));
-    CHECK_EQ_INT(lkc_capture_queue_queued_ms(q), 20);
+    CHECK_EQ_INT(lkc_capture_queue_queued_ms(q), 40);
+    CHECK_EQ_INT(lkc_capture_queue_frames_ready(q), 2);
+    CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
+    check_ramp(out, 160, 160, 1, "second frame");
     CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
     check_ramp(out, 320, 160, 1, "newest frame");
     CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 0);
 
-    /* 1.5 frames, then 1 more: 2.5 queued -> the oldest whole frame is dropped, the
-     * next frame and the half behind it stay, frame-aligned with the stream. */
-    fill_ramp(big, 1000, 400, 1);
+    /* 1.5 frames, then 2 more: 3.5 queued -> the oldest whole frame is dropped, the
+     * next two and the half behind them stay, frame-aligned with the stream. */
+    fill_ramp(big, 1000, 560, 1);
     CHECK_OK(lkc_capture_queue_push(q, big, 240, 0));
-    CHECK_OK(lkc_capture_queue_push(q, big + 240, 160, 0));
-    CHECK_EQ_INT(lkc_capture_queue_queued_ms(q), 30);
+    CHECK_OK(lkc_capture_queue_push(q, big + 240, 320, 0));
+    CHECK_EQ_INT(lkc_capture_queue_queued_ms(q), 50);
     CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
-    check_ramp(out, 1160, 160, 1, "kept frame");
+    check_ramp(out, 1160, 160, 1, "first kept frame");
+    CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
+    check_ramp(out, 1320, 160, 1, "second kept frame");
     CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 0);
     CHECK_EQ_INT(lkc_capture_queue_queued_ms(q), 10);
 
-    /* A 4 s block never blocks; only the last whole frame (+ partial) survives. */
+    /* A 4 s block never blocks; only the last two whole frames (+ partial) survive. */
     fill_ramp(big, 5000, 32000 + 80, 1);
     int64_t t0 = lkc_mono_ms();
     CHECK_OK(lkc_capture_queue_push(q, big, 32000 + 80, 5000));
     CHECK(lkc_mono_ms() - t0 < 2000, "real-time push waited");
+    /* Queue had 80 (the half frame above) + 32080 = 32160 = 201 frames: 199 dropped. */
     CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
-    /* Queue had 80 (the half frame above) + 32080 = 32160 = 201 frames: 200 dropped. */
+    check_ramp(out, 5000 + 32080 - 320, 160, 1, "next to last frame of the block");
+    CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
     check_ramp(out, 5000 + 32080 - 160, 160, 1, "last frame of the block");
     CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 0);
 
     lkc_capture_queue_stats_t st;
     lkc_capture_queue_stats(q, &st);
-    CHECK_EQ_INT(st.frames_dropped, 2 + 1 + 200);
-    CHECK_EQ_INT(st.frames_popped, 3);
+    CHECK_EQ_INT(st.frames_dropped, 1 + 1 + 199);
+    CHECK_EQ_INT(st.frames_popped, 6);
     CHECK_EQ_INT(st.would_block, 0);
-    CHECK_EQ_INT(st.frames_pushed, 3 + 2 + 201);
+    CHECK_EQ_INT(st.frames_pushed, 3 + 3 + 201);
     /* wait_empty counts dropped audio as gone: nothing is left but nothing partial. */
     CHECK_OK(lkc_capture_queue_wait_empty(q, 0));
     lkc_capture_queue_free(q);
+}
+
+static int listener_calls;
+
+static void count_listener(void *user)
+{
+    CHECK(user == &listener_calls, "listener got the wrong user pointer");
+    listener_calls++;
+}
+
+/* The listener hears of the first complete frame only (the consumer then pops until the
+ * queue has none), of flushed frames, and nothing after it is removed. */
+static void listener_on_first_frame(void)
+{
+    for (int queue_ms = 0; queue_ms <= 100; queue_ms += 100) {
+        lkc_capture_queue_t *q;
+        CHECK_OK(lkc_capture_queue_create(&q, 8000, 1, queue_ms));
+        int16_t out[160];
+        listener_calls = 0;
+        lkc_capture_queue_set_listener(q, count_listener, &listener_calls);
+        fill_ramp(big, 0, 400, 1);
+        CHECK_OK(lkc_capture_queue_push(q, big, 100, 0)); /* partial: nothing to say */
+        CHECK_EQ_INT(listener_calls, 0);
+        CHECK_OK(lkc_capture_queue_push(q, big + 100, 100, 0)); /* the first frame completes */
+        CHECK_EQ_INT(listener_calls, 1);
+        CHECK_OK(lkc_capture_queue_push(q, big + 200, 160, 0)); /* a second one: already told */
+        CHECK_EQ_INT(listener_calls, 1);
+        CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
+        CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
+        CHECK_EQ_INT(lkc_capture_queue_frames_ready(q), 0);
+        CHECK_EQ_INT(lkc_capture_queue_flush(q), 1); /* the 40-sample rest, padded */
+        CHECK_EQ_INT(listener_calls, 2);
+        CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
+        lkc_capture_queue_set_listener(q, NULL, NULL);
+        CHECK_OK(lkc_capture_queue_push(q, big, 320, 0));
+        CHECK_EQ_INT(listener_calls, 2);
+        lkc_capture_queue_free(q);
+    }
 }
 
 typedef struct {
@@ -445,6 +490,7 @@ int main(void)
     RUN(backpressure_takes_nothing);
     RUN(paced_consumer_unblocks_producer);
     RUN(realtime_drops_oldest);
+    RUN(listener_on_first_frame);
     RUN(clear_and_wait_empty);
     RUN(close_wakes_everyone);
     RUN(concurrent_producers);

@@ -44,12 +44,15 @@ static void payload_for(uint16_t seq, uint8_t *pl, size_t *len)
     *len = 2 + seq % 9; /* varying sizes */
 }
 
+/* The audio level of each packet (-1: unknown), for the tests that set it. */
+static int (*level_of)(uint16_t seq);
+
 static void push(lkc_jitter_t *jb, const spkt_t *p)
 {
     uint8_t pl[16];
     size_t len;
     payload_for(p->seq, pl, &len);
-    CHECK_OK(lkc_jitter_push(jb, p->seq, p->ts, p->arrival_us, pl, len, false));
+    CHECK_OK(lkc_jitter_push(jb, p->seq, p->ts, p->arrival_us, pl, len, false, level_of ? level_of(p->seq) : -1));
 }
 
 static int by_arrival(const void *a, const void *b)
@@ -400,6 +403,57 @@ static void drift_slow_sender(void)
     drift(0.99, false);
 }
 
+static int loud_but_every_40th(uint16_t seq)
+{
+    return seq % 40 == 0 ? 90 : 20; /* -90 dBov (a pause) or -20 dBov (speech) */
+}
+
+static int always_loud(uint16_t seq)
+{
+    (void)seq;
+    return 20;
+}
+
+/* A fast sender's surplus is dropped in quiet frames when there are some, and, when
+ * the audio is never quiet, still dropped, only later. */
+static void drift_drops_quiet_frames(void)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        level_of = pass == 0 ? loud_but_every_40th : always_loud;
+        lkc_jitter_t *jb = new_jb(0);
+        int n = (int)(60 * 50 * 1.01) + 50;
+        spkt_t *pk = stream(n, 0, 0, 960, 20 * MS / 1.01);
+        run_t r = simulate(jb, pk, n, 5 * MS, 20 * MS, 3000);
+        lkc_jitter_stats_t st;
+        lkc_jitter_get_stats(jb, &st);
+        /* which packets were never played */
+        bool *played = calloc((size_t)n, 1);
+        uint16_t last = 0;
+        for (int k = 0; k < r.n; k++)
+            if (r.result[k] == LKC_JITTER_FRAME)
+                played[r.seq[k]] = true, last = r.seq[k];
+        int skipped = 0, loud_skipped = 0;
+        for (uint16_t q = 1; q < last; q++)
+            if (!played[q])
+                skipped++, loud_skipped += level_of(q) < 50;
+        fprintf(stderr, "   %s: drops %llu (%d loud), max buffered %u ms\n", pass ? "always loud" : "quiet every 40th",
+                (unsigned long long)st.drift_drops, loud_skipped, r.max_buffered_ms);
+        CHECK_EQ_INT(skipped, (int)st.drift_drops);
+        if (pass == 0) {
+            CHECK(st.drift_drops >= 25, "only %llu drops for 30 frames of drift", (unsigned long long)st.drift_drops);
+            CHECK_EQ_INT(loud_skipped, 0);
+        } else {
+            CHECK(st.drift_drops >= 15, "only %llu drops for 30 frames of drift", (unsigned long long)st.drift_drops);
+        }
+        CHECK(r.max_buffered_ms <= 120, "buffer grew to %u ms", r.max_buffered_ms);
+        free(played);
+        run_free(&r);
+        free(pk);
+        lkc_jitter_free(jb);
+    }
+    level_of = NULL;
+}
+
 /* 20 s calm (about 1 ms jitter), 10 s rough (0..60 ms), then 40 s calm again. */
 static void target_follows_jitter(void)
 {
@@ -510,7 +564,7 @@ static void restart_resyncs(void)
     CHECK_EQ_INT(r.seq[99], 30098);
     /* A timestamp jump alone (same sequence) also resyncs. */
     uint8_t pl[4] = {1, 2, 3, 4};
-    CHECK_OK(lkc_jitter_push(jb, 30100, 0x12345678u + 960u * 100 + 48000u * 30, 2000 * MS, pl, 4, false));
+    CHECK_OK(lkc_jitter_push(jb, 30100, 0x12345678u + 960u * 100 + 48000u * 30, 2000 * MS, pl, 4, false, -1));
     lkc_jitter_get_stats(jb, &st);
     CHECK_EQ_INT(st.resyncs, 2);
     run_free(&r);
@@ -530,11 +584,11 @@ static void bad_arguments(void)
     lkc_jitter_t *jb = lkc_jitter_new(NULL);
     CHECK(jb != NULL, "defaults refused");
     uint8_t big[LKC_JITTER_MAX_PAYLOAD + 1] = {0};
-    CHECK_EQ_INT(lkc_jitter_push(jb, 1, 1, 0, big, sizeof big, false), LKC_ERR_TOO_LARGE);
-    CHECK_EQ_INT(lkc_jitter_push(jb, 1, 1, 0, big, 0, false), LKC_ERR_INVALID_ARG);
-    CHECK_EQ_INT(lkc_jitter_push(jb, 1, 1, 0, NULL, 5, false), LKC_ERR_INVALID_ARG);
-    CHECK_EQ_INT(lkc_jitter_push(NULL, 1, 1, 0, big, 5, false), LKC_ERR_INVALID_ARG);
-    CHECK_OK(lkc_jitter_push(jb, 1, 1, 0, big, LKC_JITTER_MAX_PAYLOAD, false)); /* past the preallocation */
+    CHECK_EQ_INT(lkc_jitter_push(jb, 1, 1, 0, big, sizeof big, false, -1), LKC_ERR_TOO_LARGE);
+    CHECK_EQ_INT(lkc_jitter_push(jb, 1, 1, 0, big, 0, false, -1), LKC_ERR_INVALID_ARG);
+    CHECK_EQ_INT(lkc_jitter_push(jb, 1, 1, 0, NULL, 5, false, -1), LKC_ERR_INVALID_ARG);
+    CHECK_EQ_INT(lkc_jitter_push(NULL, 1, 1, 0, big, 5, false, -1), LKC_ERR_INVALID_ARG);
+    CHECK_OK(lkc_jitter_push(jb, 1, 1, 0, big, LKC_JITTER_MAX_PAYLOAD, false, -1)); /* past the preallocation */
     lkc_jitter_frame_t f;
     CHECK_EQ_INT(lkc_jitter_pop(jb, 0, NULL), LKC_ERR_INVALID_ARG);
     CHECK_EQ_INT(lkc_jitter_pop(jb, 0, &f), LKC_JITTER_NOT_READY);
@@ -556,7 +610,7 @@ static void chaos(void)
         now += (int64_t)(uniform() * 15 * MS);
         uint16_t seq = (uint16_t)(uniform() < 0.9 ? i / 2 + (int)(uniform() * 40) : uniform() * 65536);
         uint32_t ts = uniform() < 0.95 ? (uint32_t)seq * 960u : (uint32_t)(uniform() * 4294967296.0);
-        CHECK_OK(lkc_jitter_push(jb, seq, ts, now, pl, 1 + (size_t)(uniform() * 31), false));
+        CHECK_OK(lkc_jitter_push(jb, seq, ts, now, pl, 1 + (size_t)(uniform() * 31), false, -1));
         if (uniform() < 0.6) {
             lkc_jitter_frame_t f;
             int res = lkc_jitter_pop(jb, now, &f);
@@ -581,6 +635,7 @@ int main(void)
     RUN(dtx_gap_no_lost_storm);
     RUN(drift_fast_sender);
     RUN(drift_slow_sender);
+    RUN(drift_drops_quiet_frames);
     RUN(target_follows_jitter);
     RUN(lan_target_stays_low);
     RUN(capacity_overflow_drops_oldest);

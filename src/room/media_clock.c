@@ -1,0 +1,84 @@
+#include "room/media_clock.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+typedef struct {
+    GSource base;
+    lkc_media_clock_t *clock;
+} clock_source_t;
+
+struct lkc_media_clock {
+    GSource *src;
+    GMainContext *ctx;
+    atomic_bool poked;
+    lkc_media_clock_fn run;
+    void *user;
+};
+
+/* A poke is seen either before the context polls (prepare) or after the wake-up it
+ * sends ends the poll (check); the ready time covers the scheduled runs. */
+static gboolean clock_prepare(GSource *src, gint *timeout)
+{
+    *timeout = -1;
+    return atomic_load(&((clock_source_t *)src)->clock->poked);
+}
+
+static gboolean clock_check(GSource *src)
+{
+    return atomic_load(&((clock_source_t *)src)->clock->poked);
+}
+
+static gboolean clock_dispatch(GSource *src, GSourceFunc cb, gpointer user)
+{
+    (void)cb;
+    (void)user;
+    lkc_media_clock_t *c = ((clock_source_t *)src)->clock;
+    atomic_store(&c->poked, false); /* before running: a poke during the run is kept */
+    int64_t next = c->run(c->user, g_get_monotonic_time());
+    g_source_set_ready_time(src, next == LKC_MEDIA_CLOCK_NEVER ? -1 : next);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs clock_funcs = {clock_prepare, clock_check, clock_dispatch, NULL, NULL, NULL};
+
+lkc_media_clock_t *lkc_media_clock_new(GMainContext *ctx, lkc_media_clock_fn run, void *user)
+{
+    lkc_media_clock_t *c = g_new0(lkc_media_clock_t, 1);
+    c->ctx = ctx;
+    c->run = run;
+    c->user = user;
+    atomic_init(&c->poked, false);
+    c->src = g_source_new(&clock_funcs, sizeof(clock_source_t));
+    ((clock_source_t *)c->src)->clock = c;
+    g_source_set_priority(c->src, G_PRIORITY_HIGH); /* media comes before signalling */
+    g_source_set_ready_time(c->src, 0);
+    g_source_attach(c->src, ctx);
+    return c;
+}
+
+void lkc_media_clock_free(lkc_media_clock_t *c)
+{
+    if (!c)
+        return;
+    g_source_destroy(c->src);
+    g_source_unref(c->src);
+    g_free(c);
+}
+
+void lkc_media_clock_schedule(lkc_media_clock_t *c, int64_t at_us)
+{
+    if (!c || at_us == LKC_MEDIA_CLOCK_NEVER)
+        return;
+    int64_t cur = g_source_get_ready_time(c->src);
+    if (cur < 0 || at_us < cur)
+        g_source_set_ready_time(c->src, at_us);
+}
+
+void lkc_media_clock_poke(lkc_media_clock_t *c)
+{
+    if (!c)
+        return;
+    if (!atomic_exchange(&c->poked, true))
+        g_main_context_wakeup(c->ctx);
+}
