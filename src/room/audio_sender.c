@@ -10,7 +10,7 @@
 #define MOD "room.audio"
 #define FRAME_US 20000
 #define MAX_CATCH_UP_US 200000 /* after a stall, skip ahead instead of bursting */
-#define EARLY_US 500           /* the clock wakes on whole milliseconds */
+#define EARLY_US 4000          /* a frame this close to its slot goes now: one wake-up, not two */
 #define PAUSE_US (2 * FRAME_US) /* a frame this late after none was queued: the source paused */
 #define VOICE_LEVEL 60          /* -dBov: louder than this counts as voice for the V bit */
 

@@ -167,10 +167,15 @@ static bool set_fresh_credentials(lkc_ice_t *ice)
 /* 169.254/16 or fe80::/10 (libnice's own test for it is not exported). */
 static bool is_link_local(const char *ip)
 {
+    char bare[64];
+    g_strlcpy(bare, ip, sizeof bare);
+    char *scope = strchr(bare, '%'); /* libnice lists IPv6 link-local ones as fe80::1%eth0 */
+    if (scope)
+        *scope = '\0';
     unsigned char b[16];
-    if (inet_pton(AF_INET, ip, b) == 1)
+    if (inet_pton(AF_INET, bare, b) == 1)
         return b[0] == 169 && b[1] == 254;
-    if (inet_pton(AF_INET6, ip, b) == 1)
+    if (inet_pton(AF_INET6, bare, b) == 1)
         return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
     return false;
 }

@@ -269,7 +269,8 @@ int lkc_sctp_new(const lkc_sctp_config_t *cfg, lkc_sctp_t **out)
         return rc;
     }
     /* Last, as it cannot fail: from here on the object ticks the stack's clock. */
-    s->ticker = lkc_sctp_stack_ticker_new(s->ctx);
+    lkc_sctp_stack_ticker_hold(s->ctx);
+    s->ticking = true;
     *out = s;
     return LKC_OK;
 }
@@ -349,7 +350,10 @@ void lkc_sctp_free(lkc_sctp_t *s)
     if (!s || s->freeing)
         return;
     s->freeing = true; /* from here on no callback but send (for the ABORT) */
-    drop_source(&s->ticker);
+    if (s->ticking) {
+        s->ticking = false;
+        lkc_sctp_stack_ticker_release(s->ctx);
+    }
     drop_source(&s->flush_src);
     /* Closing the socket from inside usrsctp (one of its upcalls is on this thread's
      * stack) would pull the association from under it: leave that to an idle source. */

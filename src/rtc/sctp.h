@@ -62,7 +62,7 @@ typedef struct lkc_sctp_config {
 } lkc_sctp_config_t;
 
 /* Creates the socket and sets it up (all fallible steps happen here; nothing is sent).
- * Attaches a 10 ms timer source to cfg->ctx while the object lives. Free with
+ * Holds the context's usrsctp ticker (10 ms) while the object lives. Free with
  * lkc_sctp_free(). Errors: LKC_ERR_INVALID_ARG, LKC_ERR_NO_MEMORY, LKC_ERR_IO. */
 int lkc_sctp_new(const lkc_sctp_config_t *cfg, lkc_sctp_t **out);
 

@@ -49,7 +49,7 @@ struct lkc_sctp {
     uint32_t remote_max;
     uint32_t id; /* our AF_CONN address in the stack's table */
     struct socket *sock;
-    GSource *ticker;
+    bool ticking;           /* holds the context's usrsctp ticker */
     GSource *flush_src;
     bool started, connected, closed, freeing, flushing;
     int cb_depth;           /* > 0 while one of our callbacks runs */

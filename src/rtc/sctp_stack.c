@@ -18,8 +18,9 @@
 #include "base/rand.h"
 #include "lkc/error.h"
 
-#define TICK_INTERVAL_MS 10
-#define FINISH_TRIES 200 /* x 10 ms: the bound of lkc_sctp_stack_shutdown() */
+#define TICK_INTERVAL_MS 20 /* usrsctp timers: RTO >= 1 s, delayed SACK 200 ms */
+#define FINISH_STEP_MS 10
+#define FINISH_TRIES 200 /* x FINISH_STEP_MS: the bound of lkc_sctp_stack_shutdown() */
 
 typedef struct entry {
     GMainContext *ctx; /* ref */
@@ -361,9 +362,9 @@ int lkc_sctp_stack_shutdown(void)
             }
             /* Closed sockets are reaped by usrsctp's own timers. */
             lkc_sctp_stack_enter();
-            usrsctp_handle_timers(TICK_INTERVAL_MS);
+            usrsctp_handle_timers(FINISH_STEP_MS);
             lkc_sctp_stack_leave();
-            g_usleep(TICK_INTERVAL_MS * 1000);
+            g_usleep(FINISH_STEP_MS * 1000);
         }
         if (rc == LKC_OK) {
             initialized = false;
@@ -446,10 +447,44 @@ static gboolean ticker_run(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-GSource *lkc_sctp_stack_ticker_new(GMainContext *ctx)
+typedef struct ticker {
+    GSource *src;
+    unsigned holds;
+} ticker_t;
+
+static pthread_mutex_t ticker_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *tickers; /* GMainContext* -> ticker_t* */
+
+void lkc_sctp_stack_ticker_hold(GMainContext *ctx)
 {
-    GSource *src = g_timeout_source_new(TICK_INTERVAL_MS);
-    g_source_set_callback(src, ticker_run, NULL, NULL);
-    g_source_attach(src, ctx);
-    return src;
+    pthread_mutex_lock(&ticker_lock);
+    if (!tickers)
+        tickers = g_hash_table_new(g_direct_hash, g_direct_equal);
+    ticker_t *t = g_hash_table_lookup(tickers, ctx);
+    if (!t) {
+        t = g_new0(ticker_t, 1);
+        t->src = g_timeout_source_new(TICK_INTERVAL_MS);
+        g_source_set_callback(t->src, ticker_run, NULL, NULL);
+        g_source_attach(t->src, ctx);
+        g_hash_table_insert(tickers, ctx, t);
+    }
+    t->holds++;
+    pthread_mutex_unlock(&ticker_lock);
+}
+
+void lkc_sctp_stack_ticker_release(GMainContext *ctx)
+{
+    pthread_mutex_lock(&ticker_lock);
+    ticker_t *t = tickers ? g_hash_table_lookup(tickers, ctx) : NULL;
+    if (t && --t->holds == 0) {
+        g_hash_table_remove(tickers, ctx);
+        g_source_destroy(t->src);
+        g_source_unref(t->src);
+        g_free(t);
+        if (g_hash_table_size(tickers) == 0) {
+            g_hash_table_destroy(tickers);
+            tickers = NULL;
+        }
+    }
+    pthread_mutex_unlock(&ticker_lock);
 }

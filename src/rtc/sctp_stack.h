@@ -67,9 +67,11 @@ void lkc_sctp_stack_unregister(uint32_t id);
  * free. NULL on failure (logged). Close with usrsctp_close() between enter/leave. */
 struct socket *lkc_sctp_stack_socket_new(uint32_t id, uint16_t local_port);
 
-/* Attaches a ~10 ms timeout source to ctx that advances usrsctp's timers. The caller owns
- * the returned source: g_source_destroy() + g_source_unref() it on the ctx thread. */
-GSource *lkc_sctp_stack_ticker_new(GMainContext *ctx);
+/* While held, a ~10 ms timeout source on ctx advances usrsctp's timers: one per context,
+ * however many associations live there (each wake-up costs a poll of every socket of the
+ * context). Hold and release on the ctx thread, in pairs. */
+void lkc_sctp_stack_ticker_hold(GMainContext *ctx);
+void lkc_sctp_stack_ticker_release(GMainContext *ctx);
 /* One tick now (what the ticker source calls). */
 void lkc_sctp_stack_tick(void);
 
