@@ -184,13 +184,15 @@ int64_t lkc_sender_run(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t
             s->starved = false;
             resume_after_starving(s, now_us);
         }
-        if (!next_pcm48(s))
-            break;
-        atomic_fetch_add(&s->track->src->frames_sent, 1);
-        if (atomic_load(&s->track->muted))
-            s->in_silence = true; /* muted: the audio is consumed, nothing is sent */
-        else
-            send_frame(s, peer, neg, now_us);
+        if (!next_pcm48(s)) {
+            s->in_silence = true; /* a frame that cannot be used is a lost slot, never a stall */
+        } else {
+            atomic_fetch_add(&s->track->src->frames_sent, 1);
+            if (atomic_load(&s->track->muted))
+                s->in_silence = true; /* muted: the audio is consumed, nothing is sent */
+            else
+                send_frame(s, peer, neg, now_us);
+        }
         s->ts += LKC_OPUS_FRAME_SAMPLES;
         s->next_due_us += FRAME_US;
     }

@@ -453,8 +453,13 @@ static void send_reports(lkc_media_t *m, int64_t now)
 static int64_t on_clock(void *data, int64_t now)
 {
     lkc_media_t *m = data;
-    int64_t next = m->last_report_us + REPORT_US;
     lkc_transport_t *tr = lkc_session_transport(m->s);
+    /* The report cadence advances with or without a transport: a deadline left in the
+     * past would make this high-priority source ready forever and starve the rest. */
+    bool report = now - m->last_report_us >= REPORT_US;
+    if (report)
+        m->last_report_us = now;
+    int64_t next = m->last_report_us + REPORT_US;
     if (!tr)
         return next;
     lkc_peer_t *pub = lkc_transport_publisher(tr);
@@ -472,11 +477,8 @@ static int64_t on_clock(void *data, int64_t now)
         refresh_stream_stats(m, r);
         next = MIN(next, lkc_receiver_next_due(r->rx));
     }
-    if (now - m->last_report_us >= REPORT_US) {
-        m->last_report_us = now;
+    if (report)
         send_reports(m, now);
-        next = MIN(next, now + REPORT_US);
-    }
     return next;
 }
 
