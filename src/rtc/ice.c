@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/log.h"
 #include "base/rand.h"
@@ -27,6 +28,7 @@
 #define UFRAG_LEN 8              /* RFC 8445: >= 4 chars / 24 bits */
 #define PWD_LEN 24               /* RFC 8445: >= 22 chars / 128 bits */
 #define ICE_PACING_MS 5          /* RFC 8445 14.2: Ta no less than 5 ms */
+#define RECV_BUFFER_BYTES (1 << 20) /* a data burst from the server fits (see below) */
 
 static const char *const state_names[] = {"new",    "checking", "connected",
                                           "disconnected", "failed", "closed"};
@@ -115,6 +117,26 @@ static void on_nice_state(NiceAgent *agent, guint stream_id, guint component_id,
     set_state(ice, s);
 }
 
+/* The kernel's default UDP receive buffer (~208 KiB) overflows when the server forwards
+ * a burst of data packets faster than this thread reads them for a moment; the sender's
+ * SCTP then retransmits only after its 1 s minimum RTO (seen as 1 s stalls of 2 MB
+ * bursts). Ask for more on the selected socket; the kernel caps it at rmem_max. */
+static void enlarge_receive_buffer(lkc_ice_t *ice)
+{
+    GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->stream_id, COMPONENT);
+    if (!sock)
+        return; /* relayed or TCP: libnice keeps no plain UDP socket for the pair */
+    GError *err = NULL;
+    gint got = 0;
+    if (!g_socket_set_option(sock, SOL_SOCKET, SO_RCVBUF, RECV_BUFFER_BYTES, &err) ||
+        !g_socket_get_option(sock, SOL_SOCKET, SO_RCVBUF, &got, NULL))
+        LKC_LOGD(MOD, "%p cannot enlarge the receive buffer: %s", (void *)ice, err ? err->message : "?");
+    else
+        LKC_LOGD(MOD, "%p receive buffer %d bytes", (void *)ice, got);
+    g_clear_error(&err);
+    g_object_unref(sock);
+}
+
 static void on_nice_selected_pair(NiceAgent *agent, guint stream_id, guint component_id,
                                   NiceCandidate *local, NiceCandidate *remote, gpointer data)
 {
@@ -129,6 +151,7 @@ static void on_nice_selected_pair(NiceAgent *agent, guint stream_id, guint compo
                  lkc_candidate_type_str(lkc_candidate_type_from_nice(local->type)), l,
                  lkc_candidate_type_str(lkc_candidate_type_from_nice(remote->type)), r);
     }
+    enlarge_receive_buffer(ice);
     if (ice->on_selected_pair) {
         ice->depth++;
         ice->on_selected_pair(ice->user);
