@@ -447,43 +447,66 @@ static gboolean ticker_run(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-typedef struct ticker {
-    GSource *src;
-    unsigned holds;
-} ticker_t;
-
+/* usrsctp has one timer wheel for the whole process, so one ticker is enough: it runs on
+ * the context of one room that holds it and moves to another when that room lets go
+ * (timer work for other rooms' associations is posted to their owners, see conn_output).
+ * A ticker per context cost every room 50 wake-ups a second for nothing. */
 static pthread_mutex_t ticker_lock = PTHREAD_MUTEX_INITIALIZER;
-static GHashTable *tickers; /* GMainContext* -> ticker_t* */
+static GHashTable *ticker_holds; /* GMainContext* -> number of holds (as a pointer) */
+static GSource *ticker_src;
+static GMainContext *ticker_ctx;
+
+static void ticker_start_on(GMainContext *ctx)
+{
+    ticker_src = g_timeout_source_new(TICK_INTERVAL_MS);
+    g_source_set_callback(ticker_src, ticker_run, NULL, NULL);
+    g_source_attach(ticker_src, ctx);
+    ticker_ctx = ctx;
+}
 
 void lkc_sctp_stack_ticker_hold(GMainContext *ctx)
 {
     pthread_mutex_lock(&ticker_lock);
-    if (!tickers)
-        tickers = g_hash_table_new(g_direct_hash, g_direct_equal);
-    ticker_t *t = g_hash_table_lookup(tickers, ctx);
-    if (!t) {
-        t = g_new0(ticker_t, 1);
-        t->src = g_timeout_source_new(TICK_INTERVAL_MS);
-        g_source_set_callback(t->src, ticker_run, NULL, NULL);
-        g_source_attach(t->src, ctx);
-        g_hash_table_insert(tickers, ctx, t);
-    }
-    t->holds++;
+    if (!ticker_holds)
+        ticker_holds = g_hash_table_new(g_direct_hash, g_direct_equal);
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ticker_holds, ctx));
+    g_hash_table_insert(ticker_holds, ctx, GUINT_TO_POINTER(n + 1));
+    if (!ticker_src)
+        ticker_start_on(ctx);
     pthread_mutex_unlock(&ticker_lock);
+}
+
+GMainContext *lkc_sctp_stack_ticker_context(void)
+{
+    pthread_mutex_lock(&ticker_lock);
+    GMainContext *ctx = ticker_ctx;
+    pthread_mutex_unlock(&ticker_lock);
+    return ctx;
 }
 
 void lkc_sctp_stack_ticker_release(GMainContext *ctx)
 {
     pthread_mutex_lock(&ticker_lock);
-    ticker_t *t = tickers ? g_hash_table_lookup(tickers, ctx) : NULL;
-    if (t && --t->holds == 0) {
-        g_hash_table_remove(tickers, ctx);
-        g_source_destroy(t->src);
-        g_source_unref(t->src);
-        g_free(t);
-        if (g_hash_table_size(tickers) == 0) {
-            g_hash_table_destroy(tickers);
-            tickers = NULL;
+    guint n = ticker_holds ? GPOINTER_TO_UINT(g_hash_table_lookup(ticker_holds, ctx)) : 0;
+    if (n > 1) {
+        g_hash_table_insert(ticker_holds, ctx, GUINT_TO_POINTER(n - 1));
+    } else if (n == 1) {
+        g_hash_table_remove(ticker_holds, ctx);
+        if (ctx == ticker_ctx) {
+            /* safe from any thread, also while it dispatches on ctx */
+            g_source_destroy(ticker_src);
+            g_source_unref(ticker_src);
+            ticker_src = NULL;
+            ticker_ctx = NULL;
+            GHashTableIter it;
+            gpointer other;
+            g_hash_table_iter_init(&it, ticker_holds);
+            if (g_hash_table_iter_next(&it, &other, NULL))
+                ticker_start_on(other);
+        }
+        if (g_hash_table_size(ticker_holds) == 0) {
+            g_hash_table_destroy(ticker_holds);
+            ticker_holds = NULL;
         }
     }
     pthread_mutex_unlock(&ticker_lock);

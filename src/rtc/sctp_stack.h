@@ -67,11 +67,14 @@ void lkc_sctp_stack_unregister(uint32_t id);
  * free. NULL on failure (logged). Close with usrsctp_close() between enter/leave. */
 struct socket *lkc_sctp_stack_socket_new(uint32_t id, uint16_t local_port);
 
-/* While held, a ~10 ms timeout source on ctx advances usrsctp's timers: one per context,
- * however many associations live there (each wake-up costs a poll of every socket of the
- * context). Hold and release on the ctx thread, in pairs. */
+/* While any context holds it, a 20 ms timeout source advances usrsctp's (process-wide)
+ * timers: one for the whole process, running on one holder's context and moving to
+ * another holder when that one releases (each wake-up costs a poll of every socket of
+ * the context it runs on). Hold and release on the ctx thread, in pairs. */
 void lkc_sctp_stack_ticker_hold(GMainContext *ctx);
 void lkc_sctp_stack_ticker_release(GMainContext *ctx);
+/* The context the ticker runs on now, NULL when none holds it (tests). */
+GMainContext *lkc_sctp_stack_ticker_context(void);
 /* One tick now (what the ticker source calls). */
 void lkc_sctp_stack_tick(void);
 

@@ -629,12 +629,18 @@ static void wait_for_marshalling(void)
     }
 }
 
-/* Two rooms on two threads share the stack's clock. A timer of the main room that fires
- * on the other thread's tick must reach the main room on its own thread. */
+/* Two rooms on two threads share the stack's clock, whose one ticker runs on the context
+ * of the room that held it first (room 2 here). A timer of the main room that fires on
+ * the other thread's tick must reach the main room on its own thread. */
 static void two_rooms_two_threads(void)
 {
     room_t room = {0};
     room.thread = g_thread_new("room2", room_main, &room);
+    int64_t ready_by = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!g_atomic_int_get(&room.ready)) {
+        CHECK(g_get_monotonic_time() < ready_by, "room 2 never got its pair up");
+        g_usleep(1000); /* waiting for the other thread */
+    }
     GSource *awake;
     GMainContext *ctx = context_new(&awake);
     side_t a, b;
@@ -645,7 +651,7 @@ static void two_rooms_two_threads(void)
     CHECK_OK(lkc_sctp_open_channel(a.s, "room1", "", true, -1, &sid));
     CHECK_OK(lkc_sctp_start(a.s));
     CHECK_OK(lkc_sctp_start(b.s));
-    WAIT_FOR(ctx, a.n_opened == 1 && b.n_opened == 1 && g_atomic_int_get(&room.ready), 10000);
+    WAIT_FOR(ctx, a.n_opened == 1 && b.n_opened == 1, 10000);
 
     /* After the echo, A1 owes B1 a delayed SACK (a 200 ms timer). We stop iterating our
      * context, so only room 2's ticks can fire it: it must be marshalled to us. */
@@ -662,15 +668,23 @@ static void two_rooms_two_threads(void)
     CHECK_OK(lkc_sctp_send(a.s, sid, true, (const uint8_t *)"ping", 4));
     WAIT_FOR(ctx, a.msgs->len == 11, 5000);
     wait_for_marshalling();
-    CHECK_EQ_INT(a.off_thread + b.off_thread, 0);
-    side_free(&a);
-    side_free(&b);
-    drain(ctx);
+    CHECK(lkc_sctp_stack_ticker_context() != ctx, "the ticker should run on room 2's context");
 
+    /* Room 2 goes: the ticker moves to the one context still holding it, ours. */
     g_atomic_int_set(&room.stop, 1);
     g_thread_join(room.thread);
     CHECK_EQ_INT(room.echoes, 20);
     CHECK_EQ_INT(room.off_thread, 0);
+    CHECK(lkc_sctp_stack_ticker_context() == ctx, "the ticker did not move to the remaining room");
+    for (int i = 12; i <= 20; i++) {
+        CHECK_OK(lkc_sctp_send(a.s, sid, true, (const uint8_t *)"ping", 4));
+        WAIT_FOR(ctx, a.msgs->len == (guint)i, 5000);
+    }
+    CHECK_EQ_INT(a.off_thread + b.off_thread, 0);
+    side_free(&a);
+    side_free(&b);
+    drain(ctx);
+    CHECK(lkc_sctp_stack_ticker_context() == NULL, "the ticker outlived every association");
     context_free(ctx, awake);
 }
 
