@@ -320,6 +320,7 @@ static void on_late(lkc_jitter_t *jb, int64_t late_ts, int64_t arrival_us)
         jb->target_ms = want;
     clamp_target(jb);
     jb->urgent = true;
+    LKC_LOGD(LOG_MOD, "a packet %.1f ms late; target %.1f ms", ts_to_ms(jb, late_ts), jb->target_ms);
 }
 
 /* Frame duration: a timestamp step between consecutive packets, seen twice in a

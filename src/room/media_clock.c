@@ -3,6 +3,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "base/log.h"
+
+#define DEFER_US 3000    /* this late, received packets are read before playout */
+#define DEFER_BY_US 1000 /* long enough that the sockets' sources run first */
+#define LATE_LOG_US 10000
+
 typedef struct {
     GSource base;
     lkc_media_clock_t *clock;
@@ -12,6 +18,7 @@ struct lkc_media_clock {
     GSource *src;
     GMainContext *ctx;
     atomic_bool poked;
+    bool deferred; /* this run was put back once for the sockets */
     lkc_media_clock_fn run;
     void *user;
 };
@@ -35,7 +42,20 @@ static gboolean clock_dispatch(GSource *src, GSourceFunc cb, gpointer user)
     (void)user;
     lkc_media_clock_t *c = ((clock_source_t *)src)->clock;
     atomic_store(&c->poked, false); /* before running: a poke during the run is kept */
-    int64_t next = c->run(c->user, g_get_monotonic_time());
+    int64_t now = g_get_monotonic_time(), due = g_source_get_ready_time(src);
+    if (due > 0 && now - due > DEFER_US && !c->deferred) {
+        /* The engine thread was held up (scheduling, a slow handler): packets that came
+         * meanwhile wait in the sockets, whose sources rank below this one. Playing out
+         * first would find them missing and count them late; let them be read first. */
+        if (now - due > LATE_LOG_US)
+            LKC_LOGD("room.media", "the media clock ran %.1f ms late (the engine thread was held up)",
+                     (double)(now - due) / 1000.0);
+        c->deferred = true;
+        g_source_set_ready_time(src, now + DEFER_BY_US);
+        return G_SOURCE_CONTINUE;
+    }
+    c->deferred = false;
+    int64_t next = c->run(c->user, now);
     g_source_set_ready_time(src, next == LKC_MEDIA_CLOCK_NEVER ? -1 : next);
     return G_SOURCE_CONTINUE;
 }

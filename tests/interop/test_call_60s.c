@@ -1,6 +1,8 @@
 /* A 60 s two-way call between lkc and the official Python SDK at default settings: each
- * publishes a tone and hears the other. lkc's stream has no underrun (its stats count
- * them) and conceals almost nothing; both sides still hear the right tone at the end. */
+ * publishes a tone and hears the other. lkc's stream has no underrun of its own making
+ * (its stats count them; one per packet that came after its playout time is the
+ * network's), at most 0.2% late packets, conceals under 1%, and both sides still hear
+ * the right tone at the end. */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -77,8 +79,16 @@ static void two_way_call_for_60_seconds(void)
             (unsigned long long)(st.frames_concealed - before.frames_concealed),
             (unsigned long long)(st.underruns - before.underruns), (unsigned long long)st.samples_dropped,
             st.jitter_target_ms, last.freq_hz[0]);
-    CHECK(st.underruns == before.underruns, "%llu underruns during the call",
-          (unsigned long long)(st.underruns - before.underruns));
+    /* An underrun lkc causes (pacing, clock drift, a stalled engine) has no late packet
+     * behind it. A packet that reaches lkc after its playout time was held up before
+     * lkc's socket (the Python sender or the server starved of CPU on a loaded 2-core
+     * machine, about once a minute under ASan): it may cost one underrun, and such
+     * packets must stay rare. */
+    uint64_t underruns = st.underruns - before.underruns, late = st.packets_late - before.packets_late;
+    CHECK(underruns <= late, "%llu underruns during the call, %llu of them not explained by a late packet",
+          (unsigned long long)underruns, (unsigned long long)(underruns - late));
+    CHECK(late <= packets / 500, "%llu of %llu packets arrived after their playout time",
+          (unsigned long long)late, (unsigned long long)packets);
     CHECK(st.frames_concealed - before.frames_concealed <= packets / 100, "more than 1%% of frames concealed");
     CHECK(samples >= (size_t)(CALL_SECONDS - 1) * 48000, "only %.1f s of audio in %d s", samples / 48000.0,
           CALL_SECONDS);
