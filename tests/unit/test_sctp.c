@@ -668,15 +668,27 @@ static void two_rooms_two_threads(void)
     CHECK_OK(lkc_sctp_send(a.s, sid, true, (const uint8_t *)"ping", 4));
     WAIT_FOR(ctx, a.msgs->len == 11, 5000);
     wait_for_marshalling();
-    CHECK(lkc_sctp_stack_ticker_context() != ctx, "the ticker should run on room 2's context");
+    CHECK_EQ_INT(a.off_thread + b.off_thread, 0);
+    side_free(&a);
+    side_free(&b);
+    drain(ctx);
 
-    /* Room 2 goes: the ticker moves to the one context still holding it, ours. */
+    /* A new pair here, then room 2 goes: the ticker moves to the one context still
+     * holding it, ours, and our timers keep firing. */
+    side_init(&a, "A3", ctx, &b, true, 0);
+    side_init(&b, "B3", ctx, &a, false, 0);
+    b.echo = true;
+    CHECK_OK(lkc_sctp_open_channel(a.s, "room1b", "", true, -1, &sid));
+    CHECK_OK(lkc_sctp_start(a.s));
+    CHECK_OK(lkc_sctp_start(b.s));
+    WAIT_FOR(ctx, a.n_opened == 1 && b.n_opened == 1, 10000);
+    CHECK(lkc_sctp_stack_ticker_context() != ctx, "the ticker should run on room 2's context");
     g_atomic_int_set(&room.stop, 1);
     g_thread_join(room.thread);
     CHECK_EQ_INT(room.echoes, 20);
     CHECK_EQ_INT(room.off_thread, 0);
     CHECK(lkc_sctp_stack_ticker_context() == ctx, "the ticker did not move to the remaining room");
-    for (int i = 12; i <= 20; i++) {
+    for (int i = 1; i <= 10; i++) {
         CHECK_OK(lkc_sctp_send(a.s, sid, true, (const uint8_t *)"ping", 4));
         WAIT_FOR(ctx, a.msgs->len == (guint)i, 5000);
     }
