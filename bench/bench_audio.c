@@ -192,8 +192,8 @@ static void first_once(int rep, int threshold)
         bench_emit("first_fail", "\"rep\":%d", rep);
     feeder_stop(&f);
     lkc_audio_stream_destroy(st);
-    (void)track; /* freed by lkc_room_destroy */
     lkc_room_destroy(a);
+    lkc_track_release(track);
     lkc_room_destroy(b);
     lkc_audio_source_destroy(f.src);
 }
@@ -258,8 +258,8 @@ static int cmd_pub(int argc, char **argv)
                (unsigned long long)ss.frames_captured, (unsigned long long)ss.frames_sent,
                (unsigned long long)ss.frames_dropped, (unsigned long long)ss.would_block, f.errors,
                f.pacer.restarts);
-    (void)track;
     lkc_room_destroy(room);
+    lkc_track_release(track);
     lkc_audio_source_destroy(f.src);
     bench_emit("done", NULL);
     return 0;

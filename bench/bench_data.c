@@ -90,7 +90,7 @@ int main(int argc, char **argv)
                 uint32_t seq = base + (uint32_t)i;
                 memcpy(payload, &seq, 4);
                 lkc_err_t rc;
-                lkc_data_options_t wait = {.timeout_ms = -1};
+                lkc_data_options_t wait = {.struct_size = sizeof(lkc_data_options_t), .timeout_ms = -1};
                 while ((rc = lkc_room_publish_data(a, payload, size, &wait)) == LKC_ERR_WOULD_BLOCK) {
                     would_block++;
                     bench_sleep_ms(1);

@@ -19,6 +19,7 @@ typedef struct {
     atomic_bool stop;
     atomic_ulong frames_read;
     unsigned long capture_errors;
+    lkc_track_t *track;
 } app_t;
 
 static void *capture_main(void *arg)
@@ -72,8 +73,7 @@ int main(int argc, char **argv)
         lkc_audio_publish_options_t po;
         lkc_audio_publish_options_init(&po, app.src);
         po.dtx = false; /* a steady tone would be suppressed by DTX: keep a continuous stream */
-        lkc_track_t *track = NULL;
-        rc = lkc_room_publish_audio(room, app.src, &po, &track);
+        rc = lkc_room_publish_audio(room, app.src, &po, &app.track);
         if (rc != LKC_OK)
             bench_die("lkc_room_publish_audio: %s", lkc_err_str(rc));
         char sid[64];
@@ -114,6 +114,7 @@ int main(int argc, char **argv)
         pthread_join(cap, NULL);
     }
     lkc_room_destroy(room); /* ends the stream: the reader sees LKC_EOS */
+    lkc_track_release(app.track);
     if (audio) {
         pthread_join(rd, NULL);
         lkc_audio_stream_destroy(app.stream);

@@ -253,8 +253,10 @@ int main(int argc, char **argv)
     pthread_join(cap, NULL);
     pthread_join(rd, NULL);
     int64_t t_end = bench_now_ns();
-    for (int i = 0; i < n_parts; i++)
+    for (int i = 0; i < n_parts; i++) {
         lkc_room_destroy(parts[i].room);
+        lkc_track_release(parts[i].track);
+    }
     for (int i = 0; i < n_parts; i++) {
         lkc_audio_stream_destroy(parts[i].stream);
         lkc_audio_source_destroy(parts[i].src);

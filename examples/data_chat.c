@@ -95,7 +95,7 @@ int main(int argc, char **argv)
     printf("* joined %s; type a line and press Enter to send it\n", argv[1]);
     fflush(stdout);
 
-    lkc_data_options_t d = {.kind = LKC_DATA_RELIABLE, .topic = "chat", .timeout_ms = 5000};
+    lkc_data_options_t d = {.struct_size = sizeof(lkc_data_options_t), .kind = LKC_DATA_RELIABLE, .topic = "chat", .timeout_ms = 5000};
     char line[4096];
     while (fgets(line, sizeof line, stdin)) {
         line[strcspn(line, "\n")] = '\0';

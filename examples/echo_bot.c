@@ -144,7 +144,8 @@ int main(int argc, char **argv)
         }
     }
 out:
-    lkc_room_destroy(room); /* leaves; ends the stream and frees the track */
+    lkc_room_destroy(room); /* leaves; ends the stream */
+    lkc_track_release(track);
     lkc_audio_stream_destroy(stream);
     lkc_audio_source_destroy(src);
     return err == LKC_OK ? 0 : 1;

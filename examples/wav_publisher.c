@@ -129,6 +129,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "wav_publisher: %s\n", lkc_err_str(err));
     }
     lkc_room_destroy(room);
+    lkc_track_release(track);
     lkc_audio_source_destroy(src);
     fclose(f);
     return err == LKC_OK || stop ? 0 : 1;

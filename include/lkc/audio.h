@@ -10,7 +10,17 @@
  * *_destroy(), also after the room it was used with is destroyed. A stream ends (read
  * returns LKC_EOS, on_end is called) when its track is unsubscribed or unpublished, its
  * participant leaves, or the room closes or is destroyed (R7). A lkc_track_t (a local
- * publication) lives until lkc_room_unpublish() or lkc_room_destroy() of its room.
+ * publication) is the application's until lkc_room_unpublish() or lkc_track_release(),
+ * independent of its room: after the room is destroyed its calls return LKC_ERR_CLOSED
+ * and lkc_track_release() still frees it.
+ *
+ * Destroying while other threads wait (R9): lkc_audio_source_destroy() and
+ * lkc_audio_stream_destroy() may be called while other threads are inside a call on the
+ * same handle. Calls that wait (capture, wait_for_playout, read) return promptly with
+ * LKC_ERR_CLOSED, and the object's memory stays valid until the last call in progress
+ * has returned. A call that STARTS after destroy was called uses a freed handle, like
+ * any use after free(): undefined behaviour that lkc cannot detect. So stop your threads
+ * from calling again (a flag you set before destroy), destroy, then join them.
  */
 #ifndef LKC_AUDIO_H
 #define LKC_AUDIO_H
@@ -37,21 +47,34 @@ typedef struct lkc_track lkc_track_t;
 LKC_API lkc_err_t lkc_audio_source_create(int sample_rate, int channels, int queue_ms, lkc_audio_source_t **out);
 
 /** Copies `samples_per_channel` frames of interleaved int16 PCM into the queue (any
- *  size; re-framed to 20 ms inside). When the queue is full it waits up to `timeout_ms`
- *  for room, then returns LKC_ERR_WOULD_BLOCK without taking any of it. Frames captured
- *  before the track is published or connected wait in the queue (up to queue_ms).
- *  LKC_ERR_CLOSED after destroy. Application threads (several may call). */
+ *  size; re-framed to 20 ms inside). Frames captured before the track is published or
+ *  connected wait in the queue (up to queue_ms).
+ *  Buffered (queue_ms > 0), a block that fits in queue_ms: when the queue is full it
+ *  waits up to `timeout_ms` (0: not at all, < 0: no limit) for room, then returns
+ *  LKC_ERR_WOULD_BLOCK without taking any of it. A block longer than queue_ms goes in
+ *  piece by piece as the track sends (a 10 s clip into a 200 ms queue takes about 10 s),
+ *  each wait for room again bounded by `timeout_ms`: LKC_ERR_WOULD_BLOCK when not even
+ *  the first piece got in, LKC_ERR_TIMEOUT when the queue stayed full for `timeout_ms`
+ *  later on (the pieces already queued are sent; the rest of the block is not taken).
+ *  Other captures wait while such a block goes in, so it stays in one piece.
+ *  Real time (queue_ms = 0): never waits, any size; audio beyond two 20 ms frames drops
+ *  the oldest (counted in frames_dropped).
+ *  LKC_ERR_CLOSED when the source is destroyed while the capture waits (see R9 above; a
+ *  capture that starts after destroy is undefined). Application threads (several may
+ *  call). */
 LKC_API lkc_err_t lkc_audio_source_capture(lkc_audio_source_t *src, const int16_t *pcm, size_t samples_per_channel,
                                            int timeout_ms);
 
-/** Drops everything queued. Any thread. */
+/** Drops everything queued (also releases waiting captures: there is room now). Any
+ *  thread. */
 LKC_API void lkc_audio_source_clear(lkc_audio_source_t *src);
 
 /** Milliseconds of audio queued and not yet sent. Any thread. */
 LKC_API int lkc_audio_source_queued_ms(lkc_audio_source_t *src);
 
 /** Waits until everything captured so far has been sent (a trailing partial frame is
- *  padded with silence), up to `timeout_ms`: LKC_OK or LKC_ERR_TIMEOUT. Any thread. */
+ *  padded with silence), up to `timeout_ms` (< 0: no limit): LKC_OK or LKC_ERR_TIMEOUT;
+ *  LKC_ERR_CLOSED when the source is destroyed while it waits (R9). Any thread. */
 LKC_API lkc_err_t lkc_audio_source_wait_for_playout(lkc_audio_source_t *src, int timeout_ms);
 
 typedef struct lkc_audio_source_stats {
@@ -64,11 +87,17 @@ typedef struct lkc_audio_source_stats {
 /** Copies out the source's counters. Any thread. */
 LKC_API lkc_err_t lkc_audio_source_get_stats(lkc_audio_source_t *src, lkc_audio_source_stats_t *out);
 
-/** Releases the application's handle: later captures fail; a track still published
- *  from it stops getting audio. NULL is ignored. Any thread. */
+/** Releases the application's handle. Captures and wait_for_playout waiting on other
+ *  threads return LKC_ERR_CLOSED at once, and the source is freed when the last of them
+ *  has returned (or when a track still published from it lets go: that track stops
+ *  getting audio). `src` must not be used again once this is called: a call that starts
+ *  afterwards is undefined behaviour (R9 above). NULL is ignored; does not wait. Any
+ *  thread. */
 LKC_API void lkc_audio_source_destroy(lkc_audio_source_t *src);
 
+/** Publish options. Fill with lkc_audio_publish_options_init() first. */
 typedef struct lkc_audio_publish_options {
+    uint32_t struct_size;          /**< set by lkc_audio_publish_options_init(); 0 is refused */
     const char *name;              /**< track name; NULL: "audio" */
     lkc_track_source_t source;     /**< default LKC_SOURCE_MICROPHONE */
     bool dtx;                      /**< discontinuous transmission; default true */
@@ -83,19 +112,30 @@ LKC_API void lkc_audio_publish_options_init(lkc_audio_publish_options_t *o, cons
 
 /** Publishes `src` as an Opus track: AddTrackRequest, waits (up to 10 s) for the server's
  *  TrackPublishedResponse, renegotiates the publisher connection and starts sending.
- *  `opts` NULL = defaults; `out` must not be NULL: `*out` names the publication (valid
- *  until lkc_room_unpublish() or lkc_room_destroy()). The track keeps a reference to
- *  `src`. Note: DTX (on by default) treats a steady pure tone as background noise and
- *  may stop sending it after a moment; publish test tones with dtx = false. LKC_ERR_STATE when the room is not connected. Any
- *  thread except this room's handlers (LKC_ERR_STATE: it must wait for the server). */
+ *  `opts` NULL = defaults; `out` must not be NULL: `*out` names the publication, the
+ *  application's until lkc_room_unpublish() or lkc_track_release(). The track keeps a
+ *  reference to `src`. Note: DTX (on by default) treats a steady pure tone as background
+ *  noise and may stop sending it after a moment; publish test tones with dtx = false.
+ *  LKC_ERR_STATE when the room is not connected; LKC_ERR_DENIED when the token may not
+ *  publish; LKC_ERR_CLOSED when the session ends or the room is destroyed meanwhile.
+ *  Any thread except this room's handlers (LKC_ERR_STATE: it must wait for the server). */
 LKC_API lkc_err_t lkc_room_publish_audio(lkc_room_t *room, lkc_audio_source_t *src,
                                          const lkc_audio_publish_options_t *opts, lkc_track_t **out);
 
-/** Unpublishes and frees `track`. Any thread. */
+/** Unpublishes `track` and releases the application's handle (do not use it again).
+ *  LKC_ERR_INVALID_ARG when it is not this room's; LKC_ERR_NOT_FOUND when it was already
+ *  taken off (e.g. the server unpublished it; release it with lkc_track_release()). Any
+ *  thread. */
 LKC_API lkc_err_t lkc_room_unpublish(lkc_room_t *room, lkc_track_t *track);
 
+/** Releases the application's handle: unpublishes it if its room still has it, and frees
+ *  it (do not use it again). For a track whose room was destroyed this is the only way
+ *  to free it. NULL is ignored. Any thread. */
+LKC_API void lkc_track_release(lkc_track_t *track);
+
 /** Mutes (stops sending, tells the server: others see track_muted) and unmutes. While
- *  muted, captured audio is consumed at the media clock and dropped. Any thread. */
+ *  muted, captured audio is consumed at the media clock and dropped. LKC_ERR_CLOSED
+ *  once the track's room is destroyed. Any thread. */
 LKC_API lkc_err_t lkc_track_mute(lkc_track_t *track);
 LKC_API lkc_err_t lkc_track_unmute(lkc_track_t *track);
 
@@ -105,7 +145,9 @@ LKC_API lkc_err_t lkc_track_get_sid(const lkc_track_t *track, char *buf, size_t 
 /* --- subscribing ------------------------------------------------------------------ */
 
 /** Subscribes to (or unsubscribes from) a remote track. With auto_subscribe (the
- *  default) every track is subscribed when published. Any thread. */
+ *  default) every track is subscribed when published. LKC_ERR_NOT_FOUND when the room
+ *  has no track with that sid; LKC_ERR_STATE when not connected. Waits for the engine
+ *  thread (bounded). Any thread. */
 LKC_API lkc_err_t lkc_room_set_subscribed(lkc_room_t *room, const char *track_sid, bool subscribed);
 
 typedef struct lkc_audio_stream lkc_audio_stream_t;
@@ -137,8 +179,11 @@ LKC_API lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_si
                                           const lkc_audio_stream_options_t *opts, lkc_audio_stream_t **out);
 
 /** Reads up to `max_samples_per_channel` frames of interleaved int16 PCM. Returns the
- *  number read (> 0), LKC_ERR_TIMEOUT when nothing came in `timeout_ms`, or LKC_EOS once
- *  the stream has ended and everything was read. Application threads. */
+ *  number read (> 0), LKC_ERR_TIMEOUT when nothing came in `timeout_ms` (0: do not
+ *  wait, < 0: no limit), LKC_EOS once the stream has ended and everything was read,
+ *  LKC_ERR_CLOSED when the stream is destroyed while the read waits (R9 above; a read
+ *  that starts after destroy is undefined), LKC_ERR_STATE for a push stream.
+ *  Application threads (several may read: each gets different samples). */
 LKC_API int lkc_audio_stream_read(lkc_audio_stream_t *stream, int16_t *pcm, size_t max_samples_per_channel,
                                   int timeout_ms);
 
@@ -159,7 +204,10 @@ typedef struct lkc_audio_stream_stats {
 LKC_API lkc_err_t lkc_audio_stream_get_stats(lkc_audio_stream_t *stream, lkc_audio_stream_stats_t *out);
 
 /** Ends (if still live) and frees the stream. No on_frame/on_end runs after it returns.
- *  NULL is ignored. Any thread except the stream's own on_frame/on_end. */
+ *  Reads waiting on other threads return LKC_ERR_CLOSED at once, and the memory is
+ *  freed when the last of them has returned. `stream` must not be used again once this
+ *  is called: a call that starts afterwards is undefined behaviour (R9 above). NULL is
+ *  ignored. Any thread except the stream's own on_frame/on_end. */
 LKC_API void lkc_audio_stream_destroy(lkc_audio_stream_t *stream);
 
 /* --- measuring PCM (level meters, tests) ------------------------------------------ */

@@ -10,15 +10,21 @@
 extern "C" {
 #endif
 
+/** Options of lkc_room_publish_data(). Fill with lkc_data_options_init() first. */
 typedef struct lkc_data_options {
-    lkc_data_kind_t kind;                        /**< default (0) reliable */
+    uint32_t struct_size;                        /**< set by lkc_data_options_init(); 0 is refused */
+    lkc_data_kind_t kind;                        /**< default reliable */
     const char *topic;                           /**< NULL or "" for none */
     const char *const *destination_identities;   /**< NULL = everyone else in the room */
     size_t n_destinations;
     /** How long lkc_room_publish_data() may wait for room when LKC_DATA_MAX_QUEUED bytes
-     *  are already waiting to be sent: 0 (default) = do not wait, < 0 = 10 s. */
+     *  are already waiting to be sent: 0 (default) = do not wait, < 0 = without a bound
+     *  (until there is room, the session ends, or the room is destroyed), > 0 = at most. */
     int timeout_ms;
 } lkc_data_options_t;
+
+/** Fills `o` with the defaults (and its struct_size). Any thread. */
+LKC_API void lkc_data_options_init(lkc_data_options_t *o);
 
 /** Bytes of packets lkc holds for sending beyond what SCTP buffers itself; above it
  *  lkc_room_publish_data() waits or refuses (backpressure, nothing is dropped). */
@@ -34,8 +40,9 @@ typedef struct lkc_data_options {
  *  From a handler (the engine thread) it never waits.
  *  LKC_ERR_TOO_LARGE (nothing sent) when the packet would exceed the data channel's
  *  negotiated message size (lkc_room_max_data_payload()); LKC_ERR_STATE when the room
- *  is not connected (or the session ended while waiting). `opts` NULL = reliable, no
- *  topic, everyone, no wait. Any thread. */
+ *  is not connected (or the session ended while waiting); LKC_ERR_CLOSED when another
+ *  thread destroys the room meanwhile. The size is checked before anything is copied.
+ *  `opts` NULL = reliable, no topic, everyone, no wait. Any thread. */
 LKC_API lkc_err_t lkc_room_publish_data(lkc_room_t *room, const void *payload, size_t len,
                                         const lkc_data_options_t *opts);
 

@@ -3,6 +3,16 @@
  * Every public function that can fail returns an lkc_err_t (or a count that is
  * negative on failure). Errors are values: lkc never aborts, asserts or exits on
  * input from the network or the caller (design rule R8).
+ *
+ * Timeouts: every call that takes a `timeout_ms` reads it the same way: < 0 waits
+ * without a bound (until the condition, or until its object is closed or destroyed:
+ * then LKC_ERR_CLOSED), 0 does not wait, > 0 waits at most that many milliseconds.
+ *
+ * Options structs: each has a `struct_size` first, set by its *_init() function. Always
+ * fill one with *_init() and then change fields; a struct whose struct_size is 0 (not
+ * initialised) is refused with LKC_ERR_INVALID_ARG. Passing NULL means the defaults.
+ * A program built against an older header passes a smaller struct_size; the fields it
+ * does not know keep their defaults.
  */
 #ifndef LKC_ERROR_H
 #define LKC_ERROR_H
@@ -27,6 +37,7 @@ typedef enum lkc_err {
     LKC_ERR_PROTOCOL = -10,    /**< the peer or server sent something malformed */
     LKC_ERR_UNSUPPORTED = -11, /**< not implemented or not available */
     LKC_ERR_INTERNAL = -12,    /**< a bug in lkc: please report it */
+    LKC_ERR_DENIED = -13,      /**< the server refused: the token lacks the permission */
     LKC_EOS = -100,            /**< end of stream: not a failure; a read after the end */
 } lkc_err_t;
 

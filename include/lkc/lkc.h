@@ -8,6 +8,7 @@
 #define LKC_LKC_H
 
 #include "lkc/export.h"
+#include "lkc/version.h"
 #include "lkc/error.h"
 #include "lkc/log.h"
 #include "lkc/token.h"
@@ -19,9 +20,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** The library version, e.g. "0.1.0". Any thread. */
-LKC_API const char *lkc_version(void);
 
 /** Frees memory that lkc allocated for the caller. NULL is ignored. Any thread. */
 LKC_API void lkc_free(void *p);

@@ -11,6 +11,12 @@
  * thread; the session ends on lkc_room_close(), on a server leave or on a failure,
  * and then the thread ends by itself. lkc_room_destroy() ends a session that is
  * still running (bounded, ~2 s even on a dead network) and frees the room.
+ *
+ * Blocking calls and destroy (R9): a call that waits on a room (wait_connected,
+ * publish_audio, publish_data with a timeout, set_subscribed, ...) returns LKC_ERR_CLOSED
+ * promptly when another thread destroys the room, and the room's memory lives until
+ * the last such caller has left. A call that *starts* after lkc_room_destroy() has
+ * returned uses a freed handle: that is a bug in the caller that lkc cannot detect.
  */
 #ifndef LKC_ROOM_H
 #define LKC_ROOM_H
@@ -22,6 +28,7 @@
 #include "lkc/error.h"
 #include "lkc/export.h"
 #include "lkc/token.h"
+#include "lkc/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,7 +40,7 @@ typedef enum lkc_state {
     LKC_STATE_DISCONNECTED = 0,
     LKC_STATE_CONNECTING = 1,
     LKC_STATE_CONNECTED = 2,
-    LKC_STATE_RECONNECTING = 3,
+    LKC_STATE_RECONNECTING = 3,       /**< not produced yet: lkc does not reconnect */
 } lkc_state_t;
 
 /** Why a session ended (or LKC_FAILURE_NONE when it ended because the app closed it). */
@@ -56,7 +63,7 @@ typedef enum lkc_failure {
     LKC_FAILURE_MEDIA,                /**< a peer connection failed (ICE) */
     LKC_FAILURE_DTLS,                 /**< DTLS failed: handshake, or fingerprint mismatch */
     LKC_FAILURE_PROTOCOL,             /**< the server sent something lkc cannot use */
-    LKC_FAILURE_MAX_RETRIES,          /**< reconnect attempts exhausted */
+    LKC_FAILURE_MAX_RETRIES,          /**< reconnect attempts exhausted (not produced yet: lkc does not reconnect) */
     LKC_FAILURE_INTERNAL,             /**< a bug in lkc */
 } lkc_failure_t;
 
@@ -152,7 +159,9 @@ typedef struct lkc_speaker {
     bool active;
 } lkc_speaker_t;
 
-/** Handlers: all optional (NULL = not interested). All run on the room's engine thread. */
+/** Handlers: all optional (NULL = not interested). All run on the room's engine thread.
+ *  The table ends in reserved slots: later versions add handlers there, so a program
+ *  built against this header keeps working with a newer library. */
 typedef struct lkc_room_handlers {
     /** Any state change; `reason` is set when the new state is DISCONNECTED. */
     void (*on_state_changed)(lkc_room_t *room, lkc_state_t state, lkc_failure_t reason, void *user);
@@ -181,6 +190,7 @@ typedef struct lkc_room_handlers {
     void (*on_track_unmuted)(lkc_room_t *room, const lkc_participant_info_t *p,
                              const lkc_track_info_t *track, void *user);
     void (*on_speakers_changed)(lkc_room_t *room, const lkc_speaker_t *speakers, size_t n, void *user);
+    void (*reserved[32])(void); /**< zero; room for handlers of later versions */
 } lkc_room_handlers_t;
 
 /** Which ICE candidates lkc gathers and uses. */
@@ -191,26 +201,23 @@ typedef enum lkc_ice_policy {
     LKC_ICE_RELAY_ONLY = 3, /**< TURN relays only */
 } lkc_ice_policy_t;
 
-/** Test hooks: never set these in an application. */
-enum {
-    LKC_TEST_HOOK_CORRUPT_REMOTE_FINGERPRINT = 1u << 0, /**< alter the fingerprint the server sent */
-};
-
+/** Room options. Fill with lkc_room_options_init() first (see lkc/error.h: options). */
 typedef struct lkc_room_options {
-    lkc_room_handlers_t handlers;
+    uint32_t struct_size;       /**< set by lkc_room_options_init(); 0 is refused */
     void *user;                 /**< passed back to every handler */
     bool auto_subscribe;        /**< default true */
     lkc_ice_policy_t ice_policy;/**< default LKC_ICE_ALL */
     const char *ca_file;        /**< wss: trust this PEM CA file instead of the system CAs */
-    int connect_timeout_ms;     /**< signal connect + join; default 10000 */
-    uint32_t test_hooks;        /**< LKC_TEST_HOOK_*; 0 in applications */
+    int connect_timeout_ms;     /**< signal connect + join; default 10000 (0 = default) */
+    lkc_room_handlers_t handlers; /**< last: new options are added after it */
 } lkc_room_options_t;
 
-/** Fills `o` with the defaults. Any thread. */
+/** Fills `o` with the defaults (and its struct_size). Any thread. */
 LKC_API void lkc_room_options_init(lkc_room_options_t *o);
 
-/** Creates a room handle (copies `opts`; NULL = defaults). Starts no thread, opens
- *  nothing. Any thread. Free with lkc_room_destroy(). */
+/** Creates a room handle (copies `opts`; NULL = defaults; an options struct that was
+ *  not filled by lkc_room_options_init() is LKC_ERR_INVALID_ARG). Starts no thread,
+ *  opens nothing. Any thread. Free with lkc_room_destroy(). */
 LKC_API lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out);
 
 /** Starts joining: `url` is ws://, wss://, http:// or https:// (the LiveKit server);
@@ -219,9 +226,10 @@ LKC_API lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **o
  *  is not DISCONNECTED gives LKC_ERR_STATE. Any thread except this room's own handlers. */
 LKC_API lkc_err_t lkc_room_connect(lkc_room_t *room, const char *url, const char *token);
 
-/** Waits until the room is CONNECTED (LKC_OK), the session ended (LKC_ERR_CLOSED; see
- *  lkc_room_failure_reason()) or `timeout_ms` passed (LKC_ERR_TIMEOUT). Not from a
- *  handler of this room (LKC_ERR_STATE). */
+/** Waits until the room is CONNECTED (LKC_OK), the session ended or the room is
+ *  destroyed by another thread (LKC_ERR_CLOSED; see lkc_room_failure_reason()) or
+ *  `timeout_ms` passed (LKC_ERR_TIMEOUT; < 0 waits without a bound, 0 only checks).
+ *  Not from a handler of this room (LKC_ERR_STATE). Any other thread. */
 LKC_API lkc_err_t lkc_room_wait_connected(lkc_room_t *room, int timeout_ms);
 
 /** Leaves the room (LeaveRequest to the server) and ends the session. Returns within

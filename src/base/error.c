@@ -16,6 +16,7 @@ const char *lkc_err_str(int err)
     case LKC_ERR_PROTOCOL: return "protocol error";
     case LKC_ERR_UNSUPPORTED: return "not supported";
     case LKC_ERR_INTERNAL: return "internal error";
+    case LKC_ERR_DENIED: return "denied: no permission";
     case LKC_EOS: return "end of stream";
     default: return "unknown error";
     }

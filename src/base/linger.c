@@ -5,14 +5,15 @@
 typedef struct {
     GMainContext *ctx;
     const void *obj;
+    lkc_linger_abandon_fn abandon;
 } entry_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* TSan sees pthread, not GMutex */
 static GArray *entries; /* entry_t; short (a few per room) */
 
-void lkc_linger_add(GMainContext *ctx, const void *obj)
+void lkc_linger_add(GMainContext *ctx, const void *obj, lkc_linger_abandon_fn abandon)
 {
-    entry_t e = {ctx, obj};
+    entry_t e = {ctx, obj, abandon};
     pthread_mutex_lock(&lock);
     if (!entries)
         entries = g_array_new(FALSE, FALSE, sizeof(entry_t));
@@ -64,4 +65,23 @@ bool lkc_linger_wait(GMainContext *ctx, unsigned timeout_ms)
     g_source_destroy(timer);
     g_source_unref(timer);
     return lkc_linger_count(ctx) == 0;
+}
+
+void lkc_linger_abandon(GMainContext *ctx)
+{
+    for (;;) {
+        entry_t found = {0};
+        pthread_mutex_lock(&lock);
+        for (guint i = 0; entries && i < entries->len; i++)
+            if (g_array_index(entries, entry_t, i).ctx == ctx) {
+                found = g_array_index(entries, entry_t, i);
+                break;
+            }
+        pthread_mutex_unlock(&lock);
+        if (!found.obj)
+            return;
+        lkc_linger_remove(found.obj); /* first: the abandon function may free it */
+        if (found.abandon)
+            found.abandon(found.obj);
+    }
 }

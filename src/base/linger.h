@@ -10,12 +10,20 @@
 #include <glib.h>
 #include <stdbool.h>
 
-void lkc_linger_add(GMainContext *ctx, const void *obj);
+/* `abandon` (may be NULL) is called by lkc_linger_abandon() for an object still
+ * lingering when its context's owner gives up waiting; it must let go of the object's
+ * ties to the context (the object is then no longer listed). */
+typedef void (*lkc_linger_abandon_fn)(const void *obj);
+void lkc_linger_add(GMainContext *ctx, const void *obj, lkc_linger_abandon_fn abandon);
 void lkc_linger_remove(const void *obj);
 
 /* On ctx's owning thread: iterates ctx until no object of ctx lingers, for at most
  * timeout_ms. True when none is left. */
 bool lkc_linger_wait(GMainContext *ctx, unsigned timeout_ms);
+
+/* On ctx's owning thread, after a wait that timed out: calls the abandon function of
+ * every object of ctx still lingering and forgets them all. */
+void lkc_linger_abandon(GMainContext *ctx);
 
 /* The number of objects of ctx still lingering (0 after a successful wait). */
 unsigned lkc_linger_count(GMainContext *ctx);

@@ -18,12 +18,20 @@
 #include "media/pcm_ring.h"
 #include "media/resample.h"
 #include "rtc/rtcp.h"
-#include "room/room_internal.h"
+#include "room/room_core.h"
 
 /* --- sources -------------------------------------------------------------------- */
 
+/* R9: a destroy never frees what a blocked caller still holds. Every public call takes
+ * a reference for as long as it is inside (lkc_audio_source_ref/unref), so the memory
+ * (and the queue's mutex a waiting capture sleeps on) lives until the last of them has
+ * returned. Destroy is close-then-free: it marks the source destroyed, closes the queue
+ * (every waiting capture and wait_for_playout wakes with LKC_ERR_CLOSED), and drops the
+ * application's reference; whoever drops the last one frees. */
 struct lkc_audio_source {
-    gint refs;
+    gint refs;                 /* the application's handle, each track publishing from it,
+                                  each public call in progress */
+    atomic_bool destroyed;     /* lkc_audio_source_destroy was called */
     int sample_rate;
     int channels;
     int queue_ms;
@@ -33,14 +41,16 @@ struct lkc_audio_source {
 
 lkc_audio_source_t *lkc_audio_source_ref(lkc_audio_source_t *src);
 void lkc_audio_source_unref(lkc_audio_source_t *src);
+/* The engine registers streams with this (subscription.c): a call to the session. */
+int lkc_media_register_stream(lkc_room_t *room, lkc_audio_stream_t *st);
 
 /* --- local publications ------------------------------------------------------------ */
 
 typedef struct lkc_sender lkc_sender_t; /* audio_sender.c */
 
 struct lkc_track {
-    gint refs;                 /* the application's handle and the engine's */
-    lkc_room_t *room;
+    gint refs;                 /* the application's handle, the room's list, the engine's */
+    lkc_room_t *room;          /* [lock] NULL once the room is destroyed */
     lkc_audio_source_t *src;
     char cid[40];
     char *name;
@@ -55,6 +65,9 @@ struct lkc_track {
     char sid[64];
     int publish_rc;            /* 1 while pending, then LKC_OK or an error */
     bool abandoned;            /* the publishing call gave up waiting */
+    atomic_bool publish_taken; /* the engine took the publish command (it answers the wait) */
+
+    bool released;             /* [lock] the application let go of its handle */
 
     /* engine thread only */
     lkc_sender_t *sender;
@@ -62,15 +75,27 @@ struct lkc_track {
     bool unpublished;
 };
 
-lkc_track_t *lkc_track_ref(lkc_track_t *t);
-void lkc_track_unref(lkc_track_t *t);
-/* Ends the publish wait with `rc` (engine thread). */
-void lkc_track_publish_done(lkc_track_t *t, int rc);
+/* track.c */
+lkc_track_t *lkc__track_ref(lkc_track_t *t);
+void lkc__track_unref(lkc_track_t *t);
+/* Ends the publish wait with `rc` (engine thread, or a command's free). */
+void lkc__track_publish_done(lkc_track_t *t, int rc);
+/* Command data helpers: a reference as the command's data, released by its free. */
+void lkc__track_unref_notify(gpointer t);
+/* The free of LKC__CMD_PUBLISH_AUDIO: a publish that never ran fails at once. */
+void lkc__track_publish_cmd_free(gpointer t);
+/* Room destroy: the handle outlives the room (its calls then return LKC_ERR_CLOSED). */
+void lkc__track_detach_room(lkc_track_t *t);
 
 /* --- streams ------------------------------------------------------------------- */
 
+/* R9, as for sources: read and get_stats hold a reference while inside; destroy marks
+ * the stream detached, closes the ring (a waiting read returns LKC_ERR_CLOSED) and drops
+ * the application's reference; the last reference frees (a reader, the engine or the
+ * destroy itself). */
 struct lkc_audio_stream {
-    gint refs;                 /* the application's handle and the receiver's */
+    gint refs;                 /* the application's handle, the receiver's, each read or
+                                  get_stats in progress */
     lkc_audio_stream_options_t opts;
     char track_sid[64];
     lkc_pcm_ring_t *ring;      /* pull variant */
@@ -87,6 +112,10 @@ struct lkc_audio_stream {
     lkc_audio_stream_stats_t stats;
 };
 
+/* Allocates a stream of `track_sid` (options checked) that no room feeds yet: create
+ * registers it with a room's engine; tests use it alone (destroy frees it as usual). */
+lkc_err_t lkc_audio_stream_new(const lkc_audio_stream_options_t *opts, const char *track_sid,
+                               lkc_audio_stream_t **out);
 lkc_audio_stream_t *lkc_audio_stream_ref(lkc_audio_stream_t *s);
 void lkc_audio_stream_unref(lkc_audio_stream_t *s);
 /* Engine thread: hands decoded PCM (48 kHz, `channels`) to the stream. */

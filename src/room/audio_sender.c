@@ -4,6 +4,9 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "media/opus_codec.h"
+#include "media/resample.h"
+#include "rtc/rtcp.h"
 #include "rtc/rtp.h"
 #include "rtc/srtp.h"
 
@@ -15,7 +18,9 @@
 #define VOICE_LEVEL 60          /* -dBov: louder than this counts as voice for the V bit */
 
 struct lkc_sender {
-    lkc_track_t *track;
+    lkc__sender_config_t cfg;
+    lkc_peer_t *peer;                 /* bound once the m-line exists */
+    const lkc_peer_audio_t *neg;      /* its negotiated view (stable for the peer's life) */
     lkc_opus_encoder_t *enc;
     lkc_resample_t *rs;
     int in_channels;
@@ -43,13 +48,15 @@ static void on_frame_ready(void *user)
     lkc_media_clock_poke(user);
 }
 
-lkc_sender_t *lkc_sender_new(lkc_track_t *t, uint32_t ssrc, lkc_media_clock_t *clock)
+lkc_sender_t *lkc__sender_new(const lkc__sender_config_t *cfg_in)
 {
     lkc_sender_t *s = g_new0(lkc_sender_t, 1);
-    s->track = t;
-    s->queue = t->src->queue;
+    const lkc__sender_config_t *t = cfg_in;
+    uint32_t ssrc = t->ssrc;
+    s->cfg = *t;
+    s->queue = t->queue;
     s->ssrc = ssrc;
-    s->in_channels = t->src->channels;
+    s->in_channels = t->channels;
     s->out_channels = t->stereo ? 2 : 1;
     s->seq = (uint16_t)(ssrc >> 7);
     s->ts = ssrc * 2654435761u; /* any start; RFC 3550 wants it unpredictable */
@@ -60,19 +67,19 @@ lkc_sender_t *lkc_sender_new(lkc_track_t *t, uint32_t ssrc, lkc_media_clock_t *c
     if (t->bitrate > 0)
         cfg.bitrate = t->bitrate;
     cfg.complexity = 5; /* half the cost of 9 for little audible difference in speech */
-    s->in_frame = g_new0(int16_t, (size_t)t->src->sample_rate / 50 * (size_t)s->in_channels);
+    s->in_frame = g_new0(int16_t, (size_t)t->sample_rate / 50 * (size_t)s->in_channels);
     s->pcm48 = g_new0(int16_t, LKC_OPUS_FRAME_SAMPLES * (size_t)s->out_channels);
     if (lkc_opus_encoder_create(&s->enc, &cfg) != LKC_OK ||
-        lkc_resample_create(&s->rs, t->src->sample_rate, s->in_channels, LKC_OPUS_RATE, s->out_channels,
+        lkc_resample_create(&s->rs, t->sample_rate, s->in_channels, LKC_OPUS_RATE, s->out_channels,
                             LKC_RESAMPLE_QUALITY_DEFAULT) != LKC_OK) {
-        lkc_sender_free(s);
+        lkc__sender_free(s);
         return NULL;
     }
-    lkc_capture_queue_set_listener(s->queue, on_frame_ready, clock);
+    lkc_capture_queue_set_listener(s->queue, on_frame_ready, t->clock);
     return s;
 }
 
-void lkc_sender_free(lkc_sender_t *s)
+void lkc__sender_free(lkc_sender_t *s)
 {
     if (!s)
         return;
@@ -84,7 +91,7 @@ void lkc_sender_free(lkc_sender_t *s)
     g_free(s);
 }
 
-uint32_t lkc_sender_ssrc(const lkc_sender_t *s)
+uint32_t lkc__sender_ssrc(const lkc_sender_t *s)
 {
     return s->ssrc;
 }
@@ -94,7 +101,7 @@ static bool next_pcm48(lkc_sender_t *s)
 {
     if (lkc_capture_queue_pop_frame(s->queue, s->in_frame) != 1)
         return false;
-    size_t in_frames = (size_t)s->track->src->sample_rate / 50, used = 0, made = 0;
+    size_t in_frames = (size_t)s->cfg.sample_rate / 50, used = 0, made = 0;
     int rc = lkc_resample_process(s->rs, s->in_frame, in_frames, &used, s->pcm48, LKC_OPUS_FRAME_SAMPLES, &made);
     if (rc != LKC_OK)
         return false;
@@ -155,8 +162,16 @@ static void resume_after_starving(lkc_sender_t *s, int64_t now_us)
         s->next_due_us = now_us;
 }
 
-int64_t lkc_sender_run(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t *neg, int64_t now_us)
+void lkc__sender_bind(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t *neg)
 {
+    s->peer = peer;
+    s->neg = neg;
+}
+
+int64_t lkc__sender_run(lkc_sender_t *s, int64_t now_us)
+{
+    lkc_peer_t *peer = s->peer;
+    const lkc_peer_audio_t *neg = s->neg;
     bool ready = neg && neg->active && neg->payload_type >= 0 && lkc_peer_state(peer) == LKC_PEER_CONNECTED;
     if (!ready) {
         s->running = false;
@@ -187,8 +202,9 @@ int64_t lkc_sender_run(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t
         if (!next_pcm48(s)) {
             s->in_silence = true; /* a frame that cannot be used is a lost slot, never a stall */
         } else {
-            atomic_fetch_add(&s->track->src->frames_sent, 1);
-            if (atomic_load(&s->track->muted))
+            if (s->cfg.frames_sent)
+                atomic_fetch_add(s->cfg.frames_sent, 1);
+            if (s->cfg.muted && atomic_load(s->cfg.muted))
                 s->in_silence = true; /* muted: the audio is consumed, nothing is sent */
             else
                 send_frame(s, peer, neg, now_us);
@@ -204,9 +220,10 @@ int64_t lkc_sender_run(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t
     return s->next_due_us; /* more is queued: paced out one frame per 20 ms */
 }
 
-void lkc_sender_send_report(lkc_sender_t *s, lkc_peer_t *peer, int64_t now_us)
+void lkc__sender_send_report(lkc_sender_t *s, int64_t now_us)
 {
-    if (s->packets == 0)
+    lkc_peer_t *peer = s->peer;
+    if (s->packets == 0 || !peer)
         return;
     lkc_rtcp_sender_info_t si = {
         .ntp = lkc_rtcp_ntp_from_unix_us(lkc_unix_ms() * 1000),

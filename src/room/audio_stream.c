@@ -47,10 +47,10 @@ static int check_options(const lkc_audio_stream_options_t *o)
     return LKC_OK;
 }
 
-lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_sid, const lkc_audio_stream_options_t *opts,
-                                  lkc_audio_stream_t **out)
+lkc_err_t lkc_audio_stream_new(const lkc_audio_stream_options_t *opts, const char *track_sid,
+                               lkc_audio_stream_t **out)
 {
-    if (!room || !track_sid || !*track_sid || !out || strlen(track_sid) >= 64)
+    if (!track_sid || !*track_sid || !out || strlen(track_sid) >= 64)
         return LKC_ERR_INVALID_ARG;
     *out = NULL;
     lkc_audio_stream_options_t o;
@@ -60,10 +60,6 @@ lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_sid, const
         lkc_audio_stream_options_init(&o);
     if (check_options(&o) != LKC_OK)
         return LKC_ERR_INVALID_ARG;
-    if (lkc_room_on_engine_thread(room))
-        return LKC_ERR_STATE;
-    /* R1: every fallible step first; the stream becomes live only when the engine has
-     * registered it against an existing track, in one step on its own thread */
     lkc_audio_stream_t *s = g_new0(lkc_audio_stream_t, 1);
     s->refs = 1;
     s->opts = o;
@@ -81,8 +77,6 @@ lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_sid, const
     if (rc == LKC_OK)
         rc = lkc_resample_create(&s->resample, LKC_OPUS_RATE, 2, o.sample_rate, o.channels,
                                  LKC_RESAMPLE_QUALITY_DEFAULT);
-    if (rc == LKC_OK)
-        rc = lkc_media_register_stream(room, s); /* takes its own reference on success */
     if (rc != LKC_OK) {
         lkc_audio_stream_unref(s);
         return rc;
@@ -91,19 +85,54 @@ lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_sid, const
     return LKC_OK;
 }
 
+lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_sid, const lkc_audio_stream_options_t *opts,
+                                  lkc_audio_stream_t **out)
+{
+    if (!room || !track_sid || !*track_sid || !out || strlen(track_sid) >= 64)
+        return LKC_ERR_INVALID_ARG;
+    *out = NULL;
+    if (opts && check_options(opts) != LKC_OK)
+        return LKC_ERR_INVALID_ARG;
+    if (lkc__room_on_engine_thread(room))
+        return LKC_ERR_STATE;
+    /* R1: every fallible step first; the stream becomes live only when the engine has
+     * registered it against an existing track, in one step on its own thread */
+    lkc_audio_stream_t *s;
+    int rc = lkc_audio_stream_new(opts, track_sid, &s);
+    if (rc == LKC_OK) {
+        rc = lkc_media_register_stream(room, s); /* takes its own reference on success */
+        if (rc != LKC_OK)
+            lkc_audio_stream_unref(s);
+    }
+    if (rc == LKC_OK)
+        *out = s;
+    return rc;
+}
+
 int lkc_audio_stream_read(lkc_audio_stream_t *s, int16_t *pcm, size_t max_samples_per_channel, int timeout_ms)
 {
     if (!s || !pcm || max_samples_per_channel == 0)
         return LKC_ERR_INVALID_ARG;
-    if (!s->ring)
-        return LKC_ERR_STATE; /* a push stream */
-    return lkc_pcm_ring_read(s->ring, pcm, max_samples_per_channel, timeout_ms, 0);
+    /* R9: the reference keeps the ring (and the mutex a waiting read sleeps on) alive
+     * until this read has left; destroy closes the ring, which wakes it with
+     * LKC_ERR_CLOSED */
+    lkc_audio_stream_ref(s);
+    int rc;
+    if (atomic_load(&s->detached))
+        rc = LKC_ERR_CLOSED;
+    else if (!s->ring)
+        rc = LKC_ERR_STATE; /* a push stream */
+    else
+        rc = lkc_pcm_ring_read(s->ring, pcm, max_samples_per_channel, timeout_ms, 0);
+    lkc_audio_stream_unref(s);
+    return rc;
 }
 
 lkc_err_t lkc_audio_stream_get_stats(lkc_audio_stream_t *s, lkc_audio_stream_stats_t *out)
 {
     if (!s || !out)
         return LKC_ERR_INVALID_ARG;
+    lkc_audio_stream_ref(s);
     pthread_mutex_lock(&s->stats_lock);
     *out = s->stats;
     pthread_mutex_unlock(&s->stats_lock);
@@ -114,6 +143,7 @@ lkc_err_t lkc_audio_stream_get_stats(lkc_audio_stream_t *s, lkc_audio_stream_sta
         out->samples_dropped += rs.samples_dropped;
     }
     out->ended = atomic_load(&s->ended);
+    lkc_audio_stream_unref(s);
     return LKC_OK;
 }
 
@@ -122,11 +152,14 @@ void lkc_audio_stream_destroy(lkc_audio_stream_t *s)
     if (!s)
         return;
     pthread_mutex_lock(&s->cb_lock); /* waits for a callback running on another thread */
-    atomic_store(&s->detached, true); /* after this, no on_frame/on_end starts */
+    bool again = atomic_exchange(&s->detached, true); /* after this, no on_frame/on_end starts */
     pthread_mutex_unlock(&s->cb_lock);
+    if (again)
+        return; /* a second destroy while calls still hold it must not drop a reference */
     if (s->ring)
-        lkc_pcm_ring_end(s->ring);
-    lkc_audio_stream_unref(s); /* the engine drops its reference at its next pass */
+        lkc_pcm_ring_close(s->ring); /* waiting reads return LKC_ERR_CLOSED (R9) */
+    /* frees now, or when the last read, get_stats or the engine (at its next pass) lets go */
+    lkc_audio_stream_unref(s);
 }
 
 /* --- engine side ------------------------------------------------------------------ */

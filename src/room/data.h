@@ -1,20 +1,35 @@
 /* Data packets on the engine thread: the send queue (packets wait for the publisher's
- * channels), reliable sequence numbers (1, 2, ... per session), and the receive path
- * with de-duplication per sender. */
+ * channels, and while SCTP's buffer is full), reliable sequence numbers (1, 2, ... per
+ * session), and the receive path with de-duplication per sender. Received packets are
+ * reported through events.h. */
 #ifndef LKC_ROOM_DATA_H
 #define LKC_ROOM_DATA_H
 
-#include "room/room_internal.h"
+#include "room/data_packet.h"
 
 typedef struct lkc_data lkc_data_t;
 
-lkc_data_t *lkc_data_new(lkc_session_t *s);
-void lkc_data_free(lkc_data_t *d);
+typedef struct lkc__data_ports {
+    /* Sends an encoded DataPacket on the publisher channel of `kind`: LKC_OK,
+     * LKC_ERR_STATE (not open yet: keep it), LKC_ERR_WOULD_BLOCK (SCTP full), or another
+     * error (the packet is dropped with a warning). */
+    int (*send)(void *user, lkc_data_kind_t kind, const uint8_t *buf, size_t len);
+    void *user;
+} lkc__data_ports_t;
+
+lkc_data_t *lkc__data_new(lkc_room_t *room, const lkc__data_ports_t *ports);
+/* Frees what is still queued (un-counting it from the room's queue). NULL is ignored. */
+void lkc__data_free(lkc_data_t *d);
+/* Takes `o` (from LKC__CMD_SEND_DATA) into the queue and sends what it can. */
+void lkc__data_send(lkc_data_t *d, lkc__outgoing_t *o);
 /* Sends queued packets while the channels accept them. */
-void lkc_data_flush(lkc_data_t *d);
-/* The channels take packets again after refusing one (NULL d: nothing to do). */
-void lkc_data_sendable(lkc_data_t *d);
+void lkc__data_flush(lkc_data_t *d);
+/* The channels take packets again after refusing one. */
+void lkc__data_sendable(lkc_data_t *d);
 /* A DataPacket that arrived on a channel of `kind`. */
-void lkc_data_receive(lkc_data_t *d, const uint8_t *buf, size_t len, lkc_data_kind_t kind);
+void lkc__data_receive(lkc_data_t *d, const uint8_t *buf, size_t len, lkc_data_kind_t kind);
+/* Counters, for tests and logs. */
+uint32_t lkc__data_next_seq(const lkc_data_t *d);
+unsigned lkc__data_queued(const lkc_data_t *d);
 
 #endif

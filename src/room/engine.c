@@ -2,9 +2,9 @@
  * it, the one teardown path, and the end of the thread.
  *
  * Life of a session (R1-R6):
- *   lkc_room_connect -> lkc_engine_start: every allocation, then the thread (R1)
- *   engine_main: signal + peers run on the context until `finished`
- *   lkc_engine_end: the only way to finish (R3); bounded by END_BOUND_MS (R4)
+ *   lkc_room_connect -> lkc__engine_start: every allocation, then the thread (R1)
+ *   engine_main: the client (the session) runs on the context until `finished`
+ *   lkc__engine_end: the only way to finish (R3); bounded by END_BOUND_MS (R4)
  *   after the loop: free the session, stop accepting commands, drain, report
  *   DISCONNECTED, wake the waiters; the thread then returns by itself and whoever
  *   owns the room joins it (R2), or, when the room was destroyed from a handler,
@@ -17,9 +17,8 @@
 #include "base/linger.h"
 #include "base/log.h"
 #include "base/sync.h"
-#include "room/room_internal.h"
-#include "room/session.h"
-#include "rtc/ice.h"
+#include "room/engine.h"
+#include "room/events.h"
 
 #define MOD "engine"
 #define END_BOUND_MS 1500 /* leave + close of signal and peers, at most */
@@ -37,15 +36,15 @@ struct lkc_engine {
     lkc_failure_t end_reason;
     char end_message[256];
     GSource *end_timer;
-    lkc_session_t *session;
+    const lkc__engine_client_t *client;
+    void *session;             /* the client's state */
     GQueue *commands;          /* [room->lock] command_t*, from other threads */
     GSource *command_source;
 };
 
-lkc_room_t *lkc_engine_room(lkc_engine_t *e) { return e->room; }
-GMainContext *lkc_engine_context(lkc_engine_t *e) { return e->ctx; }
-lkc_session_t *lkc_engine_session(lkc_engine_t *e) { return e->session; }
-int64_t lkc_engine_elapsed_ms(lkc_engine_t *e) { return lkc_mono_ms() - e->start_ms; }
+lkc_room_t *lkc__engine_room(lkc_engine_t *e) { return e->room; }
+GMainContext *lkc__engine_context(lkc_engine_t *e) { return e->ctx; }
+int64_t lkc__engine_elapsed_ms(lkc_engine_t *e) { return lkc_mono_ms() - e->start_ms; }
 
 /* --- commands from other threads ---------------------------------------------------
  * A queue under room->lock, drained on the engine thread by one GSource. (Not idle
@@ -55,7 +54,8 @@ int64_t lkc_engine_elapsed_ms(lkc_engine_t *e) { return lkc_mono_ms() - e->start
 #define MAX_PENDING_COMMANDS 10000
 
 typedef struct {
-    lkc_engine_fn fn;
+    lkc__cmd_t cmd;
+    bool call;                 /* data is a call_t around the command's data */
     void *data;
     GDestroyNotify free_data;
 } command_t;
@@ -91,6 +91,8 @@ static void command_free(command_t *c)
     g_free(c);
 }
 
+static void run_command(lkc_engine_t *e, const command_t *c);
+
 static gboolean command_dispatch(GSource *src, GSourceFunc cb, gpointer user)
 {
     lkc_engine_t *e = ((command_source_t *)src)->e;
@@ -101,7 +103,7 @@ static gboolean command_dispatch(GSource *src, GSourceFunc cb, gpointer user)
     command_t *c;
     while ((c = g_queue_pop_head(&batch))) {
         if (!e->finished)
-            c->fn(e, c->data);
+            run_command(e, c);
         command_free(c);
     }
     return G_SOURCE_CONTINUE;
@@ -109,7 +111,7 @@ static gboolean command_dispatch(GSource *src, GSourceFunc cb, gpointer user)
 
 static GSourceFuncs command_funcs = {command_prepare, command_check, command_dispatch, NULL, NULL, NULL};
 
-int lkc_room_post(lkc_room_t *room, lkc_engine_fn fn, void *data, GDestroyNotify free_data)
+static int enqueue(lkc_room_t *room, lkc__cmd_t cmd, bool call, void *data, GDestroyNotify free_data)
 {
     pthread_mutex_lock(&room->lock);
     lkc_engine_t *e = room->engine;
@@ -120,7 +122,8 @@ int lkc_room_post(lkc_room_t *room, lkc_engine_fn fn, void *data, GDestroyNotify
         return e ? LKC_ERR_WOULD_BLOCK : LKC_ERR_STATE;
     }
     command_t *c = g_new0(command_t, 1);
-    c->fn = fn;
+    c->cmd = cmd;
+    c->call = call;
     c->data = data;
     c->free_data = free_data;
     g_queue_push_tail(e->commands, c);
@@ -131,6 +134,11 @@ int lkc_room_post(lkc_room_t *room, lkc_engine_fn fn, void *data, GDestroyNotify
     return LKC_OK;
 }
 
+int lkc__engine_post(lkc_room_t *room, lkc__cmd_t cmd, void *data, GDestroyNotify free_data)
+{
+    return enqueue(room, cmd, false, data, free_data);
+}
+
 /* --- calls that wait for the engine's answer --------------------------------------- */
 
 typedef struct call {
@@ -139,14 +147,12 @@ typedef struct call {
     pthread_cond_t cond;
     bool done;
     int rc;
-    lkc_engine_call_fn fn;
     void *data;
     GDestroyNotify free_data;
 } call_t;
 
-static void call_unref(gpointer p)
+static void call_unref(call_t *c)
 {
-    call_t *c = p;
     if (!g_atomic_int_dec_and_test(&c->refs))
         return;
     if (c->free_data)
@@ -156,26 +162,47 @@ static void call_unref(gpointer p)
     g_free(c);
 }
 
-static void run_call(lkc_engine_t *e, void *p)
+static void call_finish(call_t *c, int rc)
 {
-    call_t *c = p;
-    int rc = c->fn(e, c->data);
     pthread_mutex_lock(&c->lock);
-    c->rc = rc;
-    c->done = true;
-    pthread_cond_signal(&c->cond);
+    if (!c->done) {
+        c->rc = rc;
+        c->done = true;
+        pthread_cond_signal(&c->cond);
+    }
     pthread_mutex_unlock(&c->lock);
 }
 
-int lkc_room_call(lkc_room_t *room, lkc_engine_call_fn fn, void *data, GDestroyNotify free_data,
-                  void (*take)(void *data, void *out), void *out, int timeout_ms)
+/* The command's free: after it ran, or when the session ended first (the caller then
+ * hears LKC_ERR_CLOSED at once instead of waiting out its timeout). */
+static void call_command_free(gpointer p)
 {
-    if (lkc_room_on_engine_thread(room)) {
+    call_finish(p, LKC_ERR_CLOSED);
+    call_unref(p);
+}
+
+/* The engine's own command, and the calls; the rest goes to the client. */
+static void run_command(lkc_engine_t *e, const command_t *c)
+{
+    if (c->cmd == LKC__CMD_CLOSE) {
+        lkc__engine_end(e, LKC_FAILURE_NONE, "closed by the application", true);
+    } else if (c->call) {
+        call_t *call = c->data;
+        call_finish(call, e->session ? e->client->call(e->session, c->cmd, call->data) : LKC_ERR_STATE);
+    } else if (e->session) {
+        e->client->command(e->session, c->cmd, c->data);
+    }
+}
+
+int lkc__engine_call(lkc_room_t *room, lkc__cmd_t cmd, void *data, GDestroyNotify free_data,
+                     void (*take)(void *data, void *out), void *out, int timeout_ms)
+{
+    if (lkc__room_on_engine_thread(room)) {
         /* from a handler: the engine is this thread; run it here and now */
         pthread_mutex_lock(&room->lock);
         lkc_engine_t *e = room->engine;
         pthread_mutex_unlock(&room->lock);
-        int rc = e && !e->finished ? fn(e, data) : LKC_ERR_STATE;
+        int rc = e && !e->finished && e->session ? e->client->call(e->session, cmd, data) : LKC_ERR_STATE;
         if (rc == LKC_OK && take)
             take(data, out);
         if (free_data)
@@ -186,18 +213,18 @@ int lkc_room_call(lkc_room_t *room, lkc_engine_call_fn fn, void *data, GDestroyN
     c->refs = 2;
     pthread_mutex_init(&c->lock, NULL);
     lkc_cond_init_monotonic(&c->cond);
-    c->rc = LKC_ERR_STATE; /* if the session ends before it runs */
-    c->fn = fn;
     c->data = data;
     c->free_data = free_data;
-    if (lkc_room_post(room, run_call, c, call_unref) != LKC_OK) {
+    if (enqueue(room, cmd, true, c, call_command_free) != LKC_OK) {
+        /* post already called call_command_free: the command's reference is gone */
         call_unref(c);
         return LKC_ERR_STATE;
     }
     struct timespec deadline;
     lkc_deadline_after(&deadline, timeout_ms);
     pthread_mutex_lock(&c->lock);
-    while (!c->done && pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == 0)
+    while (!c->done && (timeout_ms < 0 ? pthread_cond_wait(&c->cond, &c->lock)
+                                       : pthread_cond_timedwait(&c->cond, &c->lock, &deadline)) == 0)
         ;
     bool done = c->done;
     int rc = done ? c->rc : LKC_ERR_TIMEOUT;
@@ -220,13 +247,13 @@ static gboolean on_end_bound(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void lkc_engine_shutdown_done(lkc_engine_t *e)
+void lkc__engine_shutdown_done(lkc_engine_t *e)
 {
     e->finished = true;
     g_main_context_wakeup(e->ctx);
 }
 
-void lkc_engine_end(lkc_engine_t *e, lkc_failure_t reason, const char *message, bool leave)
+void lkc__engine_end(lkc_engine_t *e, lkc_failure_t reason, const char *message, bool leave)
 {
     if (e->ending)
         return;
@@ -239,9 +266,9 @@ void lkc_engine_end(lkc_engine_t *e, lkc_failure_t reason, const char *message, 
     g_source_set_callback(e->end_timer, on_end_bound, e, NULL);
     g_source_attach(e->end_timer, e->ctx);
     if (e->session)
-        lkc_session_shutdown(e->session, leave); /* calls lkc_engine_shutdown_done() */
+        e->client->shutdown(e->session, leave); /* calls lkc__engine_shutdown_done() */
     else
-        lkc_engine_shutdown_done(e);
+        lkc__engine_shutdown_done(e);
 }
 
 /* Runs what is still queued on the context (completions of cancelled operations,
@@ -259,14 +286,14 @@ static gpointer engine_main(gpointer data)
     g_main_context_push_thread_default(e->ctx);
     atomic_store(&room->engine_thread, g_thread_self());
 
-    lkc_room_set_state(room, LKC_STATE_CONNECTING, LKC_FAILURE_NONE, NULL);
-    int rc = lkc_session_new(e, e->url, e->token, &e->session);
+    lkc__events_state(room, LKC_STATE_CONNECTING, LKC_FAILURE_NONE, NULL);
+    e->session = e->client->create(e, e->url, e->token);
     /* the token is not needed any more in this thread's memory */
     memset(e->token, 0, strlen(e->token));
-    if (rc != LKC_OK)
-        lkc_engine_end(e, LKC_FAILURE_INTERNAL, "cannot start the session", false);
+    if (!e->session)
+        lkc__engine_end(e, LKC_FAILURE_INTERNAL, "cannot start the session", false);
     else
-        lkc_session_start(e->session);
+        e->client->start(e->session);
 
     while (!e->finished)
         g_main_context_iteration(e->ctx, TRUE);
@@ -276,7 +303,8 @@ static gpointer engine_main(gpointer data)
         g_source_unref(e->end_timer);
         e->end_timer = NULL;
     }
-    lkc_session_free(e->session);
+    if (e->session)
+        e->client->free(e->session);
     e->session = NULL;
     pthread_mutex_lock(&room->lock);
     room->engine = NULL; /* no more commands */
@@ -285,7 +313,7 @@ static gpointer engine_main(gpointer data)
     /* Cancelled requests complete and TURN relays are deallocated on this context; it goes
      * away below, so it runs until they are done, but a dead server does not hold up the end. */
     if (!lkc_linger_wait(e->ctx, LINGER_TIMEOUT_MS)) {
-        lkc_ice_abandon_closing(e->ctx);
+        lkc_linger_abandon(e->ctx);
         if (lkc_linger_count(e->ctx))
             LKC_LOGW(MOD, "%u operation(s) still pending after %d ms; left behind",
                      lkc_linger_count(e->ctx), LINGER_TIMEOUT_MS);
@@ -298,8 +326,8 @@ static gpointer engine_main(gpointer data)
         command_free(c);
     g_queue_free(e->commands);
 
-    lkc_room_set_state(room, LKC_STATE_DISCONNECTED, e->end_reason, e->end_message);
-    LKC_EMIT(room, on_disconnected, e->end_reason);
+    lkc__events_state(room, LKC_STATE_DISCONNECTED, e->end_reason, e->end_message);
+    lkc__events_disconnected(room, e->end_reason);
 
     atomic_store(&room->engine_thread, NULL);
     g_main_context_pop_thread_default(e->ctx);
@@ -314,14 +342,15 @@ static gpointer engine_main(gpointer data)
     pthread_cond_broadcast(&room->cond);
     pthread_mutex_unlock(&room->lock);
     if (free_room)
-        lkc_room_free_deferred(room); /* the owner already returned from destroy */
+        room->free_fn(room); /* the owner already returned from destroy */
     return NULL;
 }
 
-int lkc_engine_start(lkc_room_t *room, const char *url, const char *token)
+int lkc__engine_start(lkc_room_t *room, const lkc__engine_client_t *client, const char *url, const char *token)
 {
     lkc_engine_t *e = g_new0(lkc_engine_t, 1);
     e->room = room;
+    e->client = client;
     e->ctx = g_main_context_new();
     e->url = g_strdup(url);
     e->token = g_strdup(token);

@@ -1,9 +1,27 @@
-/* Process-wide state of the library, released on request (lkc_library_shutdown). */
+/* Library-wide entry points: the version, lkc_free, and the release of process-wide
+ * state (lkc_library_shutdown). */
+#include <stdlib.h>
+
 #include "base/log.h"
 #include "lkc/lkc.h"
 #include "rtc/cert.h"
 #include "rtc/sctp_stack.h"
 #include "rtc/srtp.h"
+
+const char *lkc_version(void)
+{
+    return LKC_VERSION_STRING;
+}
+
+unsigned lkc_version_num(void)
+{
+    return LKC_VERSION_NUM;
+}
+
+void lkc_free(void *p)
+{
+    free(p);
+}
 
 void lkc_library_shutdown(void)
 {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "room/events.h"
 
 #define MOD "room"
 
@@ -89,7 +90,7 @@ static void participant_copy_into(lkc_participant_info_t *dst, const lkc_partici
     dst->tracks = tr;
 }
 
-lkc_participant_info_t *lkc_participant_dup(const lkc_participant_info_t *p)
+lkc_participant_info_t *lkc__participant_dup(const lkc_participant_info_t *p)
 {
     if (!p)
         return NULL;
@@ -98,7 +99,7 @@ lkc_participant_info_t *lkc_participant_dup(const lkc_participant_info_t *p)
     return d;
 }
 
-lkc_room_info_t *lkc_room_info_dup(const lkc_room_info_t *r)
+lkc_room_info_t *lkc__room_info_dup(const lkc_room_info_t *r)
 {
     if (!r)
         return NULL;
@@ -117,7 +118,7 @@ lkc_err_t lkc_room_get_info(lkc_room_t *room, lkc_room_info_t **out)
     if (!room || !out)
         return LKC_ERR_INVALID_ARG;
     pthread_mutex_lock(&room->lock);
-    *out = lkc_room_info_dup(room->info);
+    *out = lkc__room_info_dup(room->info);
     pthread_mutex_unlock(&room->lock);
     return *out ? LKC_OK : LKC_ERR_STATE;
 }
@@ -127,7 +128,7 @@ lkc_err_t lkc_room_get_local_participant(lkc_room_t *room, lkc_participant_info_
     if (!room || !out)
         return LKC_ERR_INVALID_ARG;
     pthread_mutex_lock(&room->lock);
-    *out = lkc_participant_dup(room->local);
+    *out = lkc__participant_dup(room->local);
     pthread_mutex_unlock(&room->lock);
     return *out ? LKC_OK : LKC_ERR_STATE;
 }
@@ -205,7 +206,7 @@ static lkc_participant_info_t *participant_from_proto(const Livekit__Participant
 
 /* --- the registry ------------------------------------------------------------------ */
 
-lkc_model_t *lkc_model_new(lkc_room_t *room)
+lkc_model_t *lkc__model_new(lkc_room_t *room)
 {
     lkc_model_t *m = g_new0(lkc_model_t, 1);
     m->room = room;
@@ -217,7 +218,7 @@ lkc_model_t *lkc_model_new(lkc_room_t *room)
     return m;
 }
 
-void lkc_model_free(lkc_model_t *m)
+void lkc__model_free(lkc_model_t *m)
 {
     if (!m)
         return;
@@ -238,12 +239,12 @@ static int remote_index(const lkc_model_t *m, const char *sid)
     return -1;
 }
 
-const lkc_participant_info_t *lkc_model_local(const lkc_model_t *m)
+const lkc_participant_info_t *lkc__model_local(const lkc_model_t *m)
 {
     return m->room->local;
 }
 
-const lkc_participant_info_t *lkc_model_find_sid(const lkc_model_t *m, const char *sid)
+const lkc_participant_info_t *lkc__model_find_sid(const lkc_model_t *m, const char *sid)
 {
     if (!sid)
         return NULL;
@@ -253,7 +254,7 @@ const lkc_participant_info_t *lkc_model_find_sid(const lkc_model_t *m, const cha
     return i < 0 ? NULL : g_ptr_array_index(m->room->remotes, i);
 }
 
-const lkc_participant_info_t *lkc_model_find_identity(const lkc_model_t *m, const char *identity)
+const lkc_participant_info_t *lkc__model_find_identity(const lkc_model_t *m, const char *identity)
 {
     GPtrArray *a = m->room->remotes;
     for (guint i = 0; identity && i < a->len; i++) {
@@ -264,7 +265,7 @@ const lkc_participant_info_t *lkc_model_find_identity(const lkc_model_t *m, cons
     return NULL;
 }
 
-const lkc_participant_info_t *lkc_model_find_track(const lkc_model_t *m, const char *track_sid,
+const lkc_participant_info_t *lkc__model_find_track(const lkc_model_t *m, const char *track_sid,
                                                    const lkc_track_info_t **track)
 {
     GPtrArray *a = m->room->remotes;
@@ -311,26 +312,26 @@ static void emit_changes(lkc_model_t *m, const lkc_participant_info_t *old, cons
     if (!m->announced)
         return;
     if (!old) {
-        LKC_EMIT(room, on_participant_connected, now);
+        lkc__events_participant_connected(room, now);
     } else if (strcmp(old->name, now->name) != 0 || strcmp(old->metadata, now->metadata) != 0 ||
                old->state != now->state || !attributes_equal(old, now)) {
-        LKC_EMIT(room, on_participant_updated, now);
+        lkc__events_participant_updated(room, now);
     }
     for (size_t k = 0; k < now->n_tracks; k++) {
         const lkc_track_info_t *t = &now->tracks[k];
         const lkc_track_info_t *before = find_track_in(old, t->sid);
         if (!before) {
-            LKC_EMIT(room, on_track_published, now, t);
+            lkc__events_track(room, LKC__TRACK_PUBLISHED, now, t);
         } else if (before->muted != t->muted) {
             if (t->muted)
-                LKC_EMIT(room, on_track_muted, now, t);
+                lkc__events_track(room, LKC__TRACK_MUTED, now, t);
             else
-                LKC_EMIT(room, on_track_unmuted, now, t);
+                lkc__events_track(room, LKC__TRACK_UNMUTED, now, t);
         }
     }
     for (size_t k = 0; old && k < old->n_tracks; k++)
         if (!find_track_in(now, old->tracks[k].sid))
-            LKC_EMIT(room, on_track_unpublished, now, &old->tracks[k]);
+            lkc__events_track(room, LKC__TRACK_UNPUBLISHED, now, &old->tracks[k]);
 }
 
 /* Local-only track state survives the server's replacement of a participant. */
@@ -363,8 +364,8 @@ static void apply_remote(lkc_model_t *m, const Livekit__ParticipantInfo *pi)
         g_hash_table_remove(m->versions, sid);
         if (m->announced) {
             for (size_t k = 0; k < gone->n_tracks; k++)
-                LKC_EMIT(room, on_track_unpublished, gone, &gone->tracks[k]);
-            LKC_EMIT(room, on_participant_disconnected, gone);
+                lkc__events_track(room, LKC__TRACK_UNPUBLISHED, gone, &gone->tracks[k]);
+            lkc__events_participant_disconnected(room, gone);
         }
         lkc_participant_info_free(gone);
         return;
@@ -384,7 +385,7 @@ static void apply_remote(lkc_model_t *m, const Livekit__ParticipantInfo *pi)
     lkc_participant_info_free(old);
 }
 
-void lkc_model_join(lkc_model_t *m, const Livekit__JoinResponse *j)
+void lkc__model_join(lkc_model_t *m, const Livekit__JoinResponse *j)
 {
     lkc_room_t *room = m->room;
     lkc_room_info_t *info = room_from_proto(j->room);
@@ -401,7 +402,7 @@ void lkc_model_join(lkc_model_t *m, const Livekit__JoinResponse *j)
         apply_remote(m, j->other_participants[i]);
 }
 
-void lkc_model_update(lkc_model_t *m, Livekit__ParticipantInfo *const *ps, size_t n)
+void lkc__model_update(lkc_model_t *m, Livekit__ParticipantInfo *const *ps, size_t n)
 {
     lkc_room_t *room = m->room;
     for (size_t i = 0; i < n; i++) {
@@ -414,7 +415,7 @@ void lkc_model_update(lkc_model_t *m, Livekit__ParticipantInfo *const *ps, size_
             pthread_mutex_unlock(&room->lock);
             if (m->announced && (strcmp(old->name, now->name) != 0 ||
                                  strcmp(old->metadata, now->metadata) != 0 || !attributes_equal(old, now)))
-                LKC_EMIT(room, on_participant_updated, now);
+                lkc__events_participant_updated(room, now);
             lkc_participant_info_free(old);
             continue;
         }
@@ -422,7 +423,7 @@ void lkc_model_update(lkc_model_t *m, Livekit__ParticipantInfo *const *ps, size_
     }
 }
 
-void lkc_model_room_update(lkc_model_t *m, const Livekit__Room *r)
+void lkc__model_room_update(lkc_model_t *m, const Livekit__Room *r)
 {
     lkc_room_t *room = m->room;
     lkc_room_info_t *info = room_from_proto(r);
@@ -431,10 +432,10 @@ void lkc_model_room_update(lkc_model_t *m, const Livekit__Room *r)
     room->info = info;
     pthread_mutex_unlock(&room->lock);
     if (m->announced)
-        LKC_EMIT(room, on_room_updated, info);
+        lkc__events_room_updated(room, info);
 }
 
-void lkc_model_announce(lkc_model_t *m)
+void lkc__model_announce(lkc_model_t *m)
 {
     if (m->announced)
         return;
@@ -444,18 +445,18 @@ void lkc_model_announce(lkc_model_t *m)
     GPtrArray *a = room->remotes;
     for (guint i = 0; i < a->len; i++) {
         const lkc_participant_info_t *p = g_ptr_array_index(a, i);
-        LKC_EMIT(room, on_participant_connected, p);
+        lkc__events_participant_connected(room, p);
         for (size_t k = 0; k < p->n_tracks; k++)
-            LKC_EMIT(room, on_track_published, p, &p->tracks[k]);
+            lkc__events_track(room, LKC__TRACK_PUBLISHED, p, &p->tracks[k]);
         if (a != room->remotes || i >= a->len)
             break;
     }
 }
 
-void lkc_model_set_subscribed(lkc_model_t *m, const char *track_sid, bool subscribed)
+void lkc__model_set_subscribed(lkc_model_t *m, const char *track_sid, bool subscribed)
 {
     const lkc_track_info_t *t = NULL;
-    if (!lkc_model_find_track(m, track_sid, &t) || !t)
+    if (!lkc__model_find_track(m, track_sid, &t) || !t)
         return;
     pthread_mutex_lock(&m->room->lock);
     ((lkc_track_info_t *)t)->subscribed = subscribed;

@@ -1,11 +1,15 @@
-/* The public room API: create, connect, close, destroy, state. The session itself
- * runs on the engine thread (engine.c); this file only starts, stops and waits. */
+/* The public room API: create, connect, close, destroy, state, stats. The session
+ * itself runs on the engine thread (engine.c driving session.c); this file only starts,
+ * stops and waits. */
 #include <string.h>
 #include <time.h>
 
 #include "base/log.h"
 #include "base/sync.h"
-#include "room/room_internal.h"
+#include "room/audio_internal.h"
+#include "room/engine.h"
+#include "room/session.h"
+#include "room/test_hooks.h"
 #include "signal/signal_url.h"
 
 #define MOD "room"
@@ -16,6 +20,7 @@ void lkc_room_options_init(lkc_room_options_t *o)
     if (!o)
         return;
     memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
     o->auto_subscribe = true;
     o->ice_policy = LKC_ICE_ALL;
     o->connect_timeout_ms = 10000;
@@ -23,10 +28,14 @@ void lkc_room_options_init(lkc_room_options_t *o)
 
 static void timeline_reset(lkc_timeline_t *t)
 {
-    int64_t *f = (int64_t *)t;
-    for (size_t i = 0; i < sizeof *t / sizeof(int64_t); i++)
-        f[i] = -1;
+    *t = (lkc_timeline_t){
+        .signal_open_ms = -1, .join_received_ms = -1, .subscriber_ice_ms = -1, .subscriber_dtls_ms = -1,
+        .subscriber_channels_ms = -1, .publisher_ice_ms = -1, .publisher_dtls_ms = -1,
+        .publisher_channels_ms = -1, .connected_ms = -1,
+    };
 }
+
+static void room_free(lkc_room_t *room);
 
 lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out)
 {
@@ -34,10 +43,13 @@ lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out)
         return LKC_ERR_INVALID_ARG;
     *out = NULL;
     lkc_room_options_t o;
-    if (opts)
-        o = *opts;
-    else
-        lkc_room_options_init(&o);
+    lkc_room_options_init(&o);
+    if (opts) {
+        if (opts->struct_size == 0 || opts->struct_size > sizeof o)
+            return LKC_ERR_INVALID_ARG; /* not filled by lkc_room_options_init() */
+        memcpy(&o, opts, opts->struct_size); /* fields an older caller lacks keep their defaults */
+        o.struct_size = sizeof o;
+    }
     if (o.connect_timeout_ms < 0 || (int)o.ice_policy < 0 || o.ice_policy > LKC_ICE_RELAY_ONLY)
         return LKC_ERR_INVALID_ARG;
     if (o.connect_timeout_ms == 0)
@@ -46,6 +58,7 @@ lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out)
     if (!room)
         return LKC_ERR_NO_MEMORY;
     room->opts = o;
+    room->free_fn = room_free;
     room->ca_file = o.ca_file ? strdup(o.ca_file) : NULL;
     room->opts.ca_file = room->ca_file;
     if (o.ca_file && !room->ca_file) {
@@ -64,9 +77,9 @@ lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out)
     return LKC_OK;
 }
 
-bool lkc_room_on_engine_thread(const lkc_room_t *room)
+void lkc__room_set_test_hooks(lkc_room_t *room, uint32_t hooks)
 {
-    return room && atomic_load(&((lkc_room_t *)room)->engine_thread) == g_thread_self();
+    room->test_hooks = hooks;
 }
 
 /* Joins a finished session thread. Called with room->lock held. */
@@ -90,7 +103,7 @@ lkc_err_t lkc_room_connect(lkc_room_t *room, const char *url, const char *token)
         LKC_LOGW(MOD, "connect: %s", why);
         return LKC_ERR_INVALID_ARG;
     }
-    if (lkc_room_on_engine_thread(room))
+    if (lkc__room_on_engine_thread(room))
         return LKC_ERR_STATE; /* its session is still running: we are inside it */
     pthread_mutex_lock(&room->lock);
     if (room->session_running || room->destroy_deferred) {
@@ -102,34 +115,21 @@ lkc_err_t lkc_room_connect(lkc_room_t *room, const char *url, const char *token)
     timeline_reset(&room->timeline);
     atomic_store(&room->failure, LKC_FAILURE_NONE);
     atomic_store(&room->state, LKC_STATE_CONNECTING);
-    int rc = lkc_engine_start(room, url, token);
+    int rc = lkc__engine_start(room, &lkc__session_client, url, token);
     if (rc != LKC_OK)
         atomic_store(&room->state, LKC_STATE_DISCONNECTED);
     pthread_mutex_unlock(&room->lock);
     return rc;
 }
 
-void lkc_room_set_state(lkc_room_t *room, lkc_state_t state, lkc_failure_t reason, const char *message)
-{
-    pthread_mutex_lock(&room->lock);
-    if (state == LKC_STATE_DISCONNECTED) {
-        atomic_store(&room->failure, reason);
-        g_strlcpy(room->failure_msg, message ? message : "", sizeof room->failure_msg);
-    }
-    atomic_store(&room->state, state);
-    pthread_cond_broadcast(&room->cond);
-    pthread_mutex_unlock(&room->lock);
-    LKC_LOGD(MOD, "state %s%s%s", lkc_state_str(state), state == LKC_STATE_DISCONNECTED ? " " : "",
-             state == LKC_STATE_DISCONNECTED ? lkc_failure_str(reason) : "");
-    LKC_EMIT(room, on_state_changed, state, state == LKC_STATE_DISCONNECTED ? reason : LKC_FAILURE_NONE);
-}
-
 lkc_err_t lkc_room_wait_connected(lkc_room_t *room, int timeout_ms)
 {
     if (!room)
         return LKC_ERR_INVALID_ARG;
-    if (lkc_room_on_engine_thread(room))
+    if (lkc__room_on_engine_thread(room))
         return LKC_ERR_STATE;
+    if (!lkc__room_enter(room))
+        return LKC_ERR_CLOSED;
     struct timespec deadline;
     lkc_deadline_after(&deadline, timeout_ms < 0 ? 0 : timeout_ms);
     pthread_mutex_lock(&room->lock);
@@ -137,30 +137,28 @@ lkc_err_t lkc_room_wait_connected(lkc_room_t *room, int timeout_ms)
     for (;;) {
         if (atomic_load(&room->state) == LKC_STATE_CONNECTED)
             break;
-        if (!room->session_running || atomic_load(&room->state) == LKC_STATE_DISCONNECTED) {
+        if (room->closing || !room->session_running || atomic_load(&room->state) == LKC_STATE_DISCONNECTED) {
             rc = LKC_ERR_CLOSED;
             break;
         }
-        if (pthread_cond_timedwait(&room->cond, &room->lock, &deadline) != 0) {
+        if (timeout_ms == 0 ||
+            (timeout_ms < 0 ? pthread_cond_wait(&room->cond, &room->lock)
+                            : pthread_cond_timedwait(&room->cond, &room->lock, &deadline)) != 0) {
             rc = atomic_load(&room->state) == LKC_STATE_CONNECTED ? LKC_OK : LKC_ERR_TIMEOUT;
             break;
         }
     }
     pthread_mutex_unlock(&room->lock);
+    lkc__room_leave(room);
     return rc;
-}
-
-static void post_end(lkc_engine_t *e, void *data)
-{
-    lkc_engine_end(e, LKC_FAILURE_NONE, "closed by the application", true);
 }
 
 /* Asks the running session to end and, off the engine thread, waits for its thread
  * to finish (bounded) and joins it. */
 static lkc_err_t end_session(lkc_room_t *room)
 {
-    lkc_room_post(room, post_end, NULL, NULL); /* LKC_ERR_STATE: already ending, fine */
-    if (lkc_room_on_engine_thread(room))
+    lkc__engine_post(room, LKC__CMD_CLOSE, NULL, NULL); /* LKC_ERR_STATE: already ending, fine */
+    if (lkc__room_on_engine_thread(room))
         return LKC_OK; /* from a handler: the session ends when it returns */
     struct timespec deadline;
     lkc_deadline_after(&deadline, CLOSE_WAIT_MS);
@@ -186,47 +184,48 @@ lkc_err_t lkc_room_close(lkc_room_t *room)
     return end_session(room);
 }
 
-void lkc_track_unref(lkc_track_t *t); /* publication.c */
-
+/* Frees the room once no session runs. Blocked callers leave first (R9); the tracks the
+ * application still holds outlive the room (their calls return LKC_ERR_CLOSED). */
 static void room_free(lkc_room_t *room)
 {
+    lkc__room_close_callers(room);
     if (room->tracks) {
-        for (guint i = 0; i < room->tracks->len; i++)
-            lkc_track_unref(g_ptr_array_index(room->tracks, i));
+        for (guint i = 0; i < room->tracks->len; i++) {
+            lkc_track_t *t = g_ptr_array_index(room->tracks, i);
+            lkc__track_detach_room(t);
+            lkc__track_unref(t); /* the list's */
+        }
         g_ptr_array_free(room->tracks, TRUE);
     }
     lkc_room_info_free(room->info);
     lkc_participant_info_free(room->local);
     if (room->remotes)
         g_ptr_array_unref(room->remotes);
+    if (room->thread) {
+        /* destroyed from a handler: this is the finishing thread's own handle, and
+         * dropping it detaches the thread */
+        g_thread_unref(room->thread);
+        room->thread = NULL;
+    }
     pthread_mutex_destroy(&room->lock);
     pthread_cond_destroy(&room->cond);
     free(room->ca_file);
     free(room);
 }
 
-void lkc_room_free_deferred(lkc_room_t *room)
-{
-    if (room->thread) {
-        /* Our own handle: dropping it detaches this (finishing) thread. */
-        g_thread_unref(room->thread);
-        room->thread = NULL;
-    }
-    room_free(room);
-}
 
 void lkc_room_destroy(lkc_room_t *room)
 {
     if (!room)
         return;
-    if (lkc_room_on_engine_thread(room)) {
+    if (lkc__room_on_engine_thread(room)) {
         /* From a handler: no handler runs after this call; the engine thread frees the
          * room when it finishes. */
         atomic_store(&room->handlers_off, true);
         pthread_mutex_lock(&room->lock);
         room->destroy_deferred = true;
         pthread_mutex_unlock(&room->lock);
-        lkc_room_post(room, post_end, NULL, NULL);
+        lkc__engine_post(room, LKC__CMD_CLOSE, NULL, NULL);
         return;
     }
     atomic_store(&room->handlers_off, true);
@@ -275,4 +274,22 @@ lkc_err_t lkc_room_get_timeline(lkc_room_t *room, lkc_timeline_t *out)
     *out = room->timeline;
     pthread_mutex_unlock(&room->lock);
     return LKC_OK;
+}
+
+static void stats_take(void *data, void *out)
+{
+    *(lkc_pc_stats_t *)out = ((lkc__stats_cmd_t *)data)->stats;
+}
+
+lkc_err_t lkc_room_get_pc_stats(lkc_room_t *room, lkc_pc_target_t which, lkc_pc_stats_t *out)
+{
+    if (!room || !out || (which != LKC_PC_PUBLISHER && which != LKC_PC_SUBSCRIBER))
+        return LKC_ERR_INVALID_ARG;
+    if (!lkc__room_enter(room))
+        return LKC_ERR_CLOSED;
+    lkc__stats_cmd_t *c = g_new0(lkc__stats_cmd_t, 1);
+    c->which = which;
+    int rc = lkc__engine_call(room, LKC__CMD_PC_STATS, c, g_free, stats_take, out, 2000);
+    lkc__room_leave(room);
+    return rc;
 }

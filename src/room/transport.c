@@ -3,8 +3,6 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "room/data.h"
-#include "room/session.h"
 #include "rtc/candidate.h"
 
 #define MOD "room.transport"
@@ -19,7 +17,8 @@ typedef struct pc {
 } pc_t;
 
 struct lkc_transport {
-    lkc_session_t *session;
+    lkc__transport_config_t cfg;
+    lkc__transport_ports_t *ports; /* &cfg.ports */
     lkc_room_t *room;
     pc_t pub;
     pc_t sub;
@@ -45,7 +44,7 @@ static void send_sdp(lkc_transport_t *t, bool offer, const char *sdp, uint32_t i
         req.offer = &sd;
     else
         req.answer = &sd;
-    lkc_session_send(t->session, &req);
+    t->ports->send_signal(t->ports->user, &req);
 }
 
 static void on_local_candidate(void *user, const char *candidate)
@@ -53,10 +52,8 @@ static void on_local_candidate(void *user, const char *candidate)
     pc_t *pc = user;
     if (!candidate)
         return; /* the server ignores our end-of-candidates */
-    char ufrag[64] = "";
     lkc_candidate_init_t init = {.candidate = (char *)candidate, .sdp_mid = pc->first_mid,
                                  .sdp_mline_index = 0, .username_fragment = NULL};
-    (void)ufrag;
     char *json = NULL;
     if (lkc_candidate_init_encode(&init, &json) != LKC_OK)
         return;
@@ -66,7 +63,7 @@ static void on_local_candidate(void *user, const char *candidate)
     Livekit__SignalRequest req = LIVEKIT__SIGNAL_REQUEST__INIT;
     req.message_case = LIVEKIT__SIGNAL_REQUEST__MESSAGE_TRICKLE;
     req.trickle = &tr;
-    lkc_session_send(pc->t->session, &req);
+    pc->t->ports->send_signal(pc->t->ports->user, &req);
     free(json);
 }
 
@@ -88,30 +85,30 @@ static void on_state(void *user, lkc_peer_state_t st, const char *reason)
         char msg[256];
         g_snprintf(msg, sizeof msg, "%s connection failed: %s", pc->name, reason);
         lkc_failure_t f = g_str_has_prefix(reason, "DTLS") ? LKC_FAILURE_DTLS : LKC_FAILURE_MEDIA;
-        lkc_session_transport_failed(t->session, f, msg);
+        t->ports->failed(t->ports->user, f, msg);
         return;
     }
     if (st == LKC_PEER_DISCONNECTED)
         LKC_LOGW(MOD, "%s connection lost its path: %s", pc->name, reason);
-    lkc_session_transport_changed(t->session);
+    t->ports->changed(t->ports->user);
 }
 
 static void on_milestone(void *user, lkc_peer_milestone_t m)
 {
     pc_t *pc = user;
     lkc_room_t *room = pc->t->room;
-    int64_t ms = lkc_session_elapsed_ms(pc->t->session);
+    int64_t ms = pc->t->cfg.elapsed_ms(pc->t->cfg.clock);
     bool sub = pc == &pc->t->sub;
     if (m == LKC_PEER_ICE_CONNECTED) {
         if (sub)
-            LKC_MARK(room, subscriber_ice_ms, ms);
+            LKC__MARK(room, subscriber_ice_ms, ms);
         else
-            LKC_MARK(room, publisher_ice_ms, ms);
+            LKC__MARK(room, publisher_ice_ms, ms);
     } else if (m == LKC_PEER_DTLS_CONNECTED) {
         if (sub)
-            LKC_MARK(room, subscriber_dtls_ms, ms);
+            LKC__MARK(room, subscriber_dtls_ms, ms);
         else
-            LKC_MARK(room, publisher_dtls_ms, ms);
+            LKC__MARK(room, publisher_dtls_ms, ms);
     }
     LKC_LOGD(MOD, "%s: %s at %lld ms", pc->name,
              m == LKC_PEER_ICE_CONNECTED ? "ICE connected" : m == LKC_PEER_DTLS_CONNECTED ? "DTLS done" : "SCTP up",
@@ -122,21 +119,21 @@ static void on_channel_open(void *user, const char *label)
 {
     pc_t *pc = user;
     lkc_transport_t *t = pc->t;
-    int64_t ms = lkc_session_elapsed_ms(t->session);
+    int64_t ms = t->cfg.elapsed_ms(t->cfg.clock);
     if (pc == &t->sub && lkc_peer_channel_is_open(pc->peer, LKC_CHANNEL_RELIABLE) &&
         lkc_peer_channel_is_open(pc->peer, LKC_CHANNEL_LOSSY))
-        LKC_MARK(t->room, subscriber_channels_ms, ms);
+        LKC__MARK(t->room, subscriber_channels_ms, ms);
     if (pc == &t->pub && lkc_peer_channel_is_open(pc->peer, LKC_CHANNEL_RELIABLE) &&
         lkc_peer_channel_is_open(pc->peer, LKC_CHANNEL_LOSSY))
-        LKC_MARK(t->room, publisher_channels_ms, ms);
-    lkc_session_transport_changed(t->session);
+        LKC__MARK(t->room, publisher_channels_ms, ms);
+    t->ports->changed(t->ports->user);
 }
 
 static void on_channels_sendable(void *user)
 {
     pc_t *pc = user;
     if (pc == &pc->t->pub)
-        lkc_data_sendable(lkc_session_data(pc->t->session));
+        pc->t->ports->sendable(pc->t->ports->user);
 }
 
 static void on_channel_message(void *user, const char *label, bool binary, const uint8_t *data, size_t len)
@@ -149,19 +146,19 @@ static void on_channel_message(void *user, const char *label, bool binary, const
         kind = LKC_DATA_LOSSY;
     else
         return; /* _data_track and unlabeled channels: not used by lkc */
-    lkc_session_data_in(pc->t->session, data, len, kind);
+    pc->t->ports->data_in(pc->t->ports->user, data, len, kind);
 }
 
 static void on_rtp(void *user, const char *mid, uint8_t *pkt, size_t len)
 {
     pc_t *pc = user;
-    lkc_session_rtp_in(pc->t->session, mid, pkt, len);
+    pc->t->ports->rtp_in(pc->t->ports->user, mid, pkt, len);
 }
 
 static void on_rtcp(void *user, uint8_t *pkt, size_t len)
 {
     pc_t *pc = user;
-    lkc_session_rtcp_in(pc->t->session, pc == &pc->t->sub, pkt, len);
+    pc->t->ports->rtcp_in(pc->t->ports->user, pc == &pc->t->sub, pkt, len);
 }
 
 /* --- life ----------------------------------------------------------------------- */
@@ -180,18 +177,17 @@ static lkc_ice_transport_policy_t policy_of(lkc_ice_policy_t p, bool force_relay
 
 static int make_pc(lkc_transport_t *t, pc_t *pc, bool publisher, lkc_ice_transport_policy_t policy)
 {
-    lkc_room_t *room = t->room;
     pc->t = t;
     pc->name = publisher ? "publisher" : "subscriber";
     pc->target = publisher ? LIVEKIT__SIGNAL_TARGET__PUBLISHER : LIVEKIT__SIGNAL_TARGET__SUBSCRIBER;
     g_strlcpy(pc->first_mid, "0", sizeof pc->first_mid);
     lkc_peer_config_t cfg = {
-        .ctx = lkc_session_context(t->session),
+        .ctx = t->cfg.ctx,
         .offerer = publisher,
         .ice_policy = policy,
         .ice_servers = t->servers,
         .n_ice_servers = t->n_servers,
-        .test_corrupt_remote_fingerprint = (room->opts.test_hooks & LKC_TEST_HOOK_CORRUPT_REMOTE_FINGERPRINT) != 0,
+        .test_corrupt_remote_fingerprint = t->cfg.test_corrupt_remote_fingerprint,
         .name = pc->name,
         .cb = {.on_local_candidate = on_local_candidate, .on_offer = on_offer, .on_state = on_state,
                .on_milestone = on_milestone, .on_channel_open = on_channel_open,
@@ -219,17 +215,18 @@ static void copy_ice_servers(lkc_transport_t *t, const Livekit__JoinResponse *j)
     }
 }
 
-lkc_transport_t *lkc_transport_new(lkc_session_t *s, const Livekit__JoinResponse *j)
+lkc_transport_t *lkc__transport_new(const lkc__transport_config_t *cfg, const Livekit__JoinResponse *j)
 {
     lkc_transport_t *t = g_new0(lkc_transport_t, 1);
-    t->session = s;
-    t->room = lkc_session_room(s);
+    t->cfg = *cfg;
+    t->ports = &t->cfg.ports;
+    t->room = cfg->room;
     copy_ice_servers(t, j);
     bool force_relay = j->client_configuration &&
                        j->client_configuration->force_relay == LIVEKIT__CLIENT_CONFIG_SETTING__ENABLED;
-    lkc_ice_transport_policy_t policy = policy_of(t->room->opts.ice_policy, force_relay);
+    lkc_ice_transport_policy_t policy = policy_of(cfg->ice_policy, force_relay);
     if (make_pc(t, &t->sub, false, policy) != LKC_OK || make_pc(t, &t->pub, true, policy) != LKC_OK) {
-        lkc_transport_free(t);
+        lkc__transport_free(t);
         return NULL;
     }
     if (!j->subscriber_primary)
@@ -243,7 +240,7 @@ lkc_transport_t *lkc_transport_new(lkc_session_t *s, const Livekit__JoinResponse
     return t;
 }
 
-void lkc_transport_free(lkc_transport_t *t)
+void lkc__transport_free(lkc_transport_t *t)
 {
     if (!t)
         return;
@@ -259,7 +256,7 @@ void lkc_transport_free(lkc_transport_t *t)
     g_free(t);
 }
 
-void lkc_transport_on_offer(lkc_transport_t *t, const Livekit__SessionDescription *sd)
+void lkc__transport_on_offer(lkc_transport_t *t, const Livekit__SessionDescription *sd)
 {
     if (!sd->sdp)
         return;
@@ -267,25 +264,25 @@ void lkc_transport_on_offer(lkc_transport_t *t, const Livekit__SessionDescriptio
     char *answer = NULL;
     int rc = lkc_peer_handle_offer(t->sub.peer, sd->sdp, &answer);
     if (rc != LKC_OK) {
-        lkc_session_transport_failed(t->session, LKC_FAILURE_PROTOCOL, "cannot answer the server's offer");
+        t->ports->failed(t->ports->user, LKC_FAILURE_PROTOCOL, "cannot answer the server's offer");
         return;
     }
     send_sdp(t, false, answer, sd->id);
     free(answer);
-    lkc_session_subscriber_offer(t->session, sd);
+    t->ports->remote_audio(t->ports->user, t->sub.peer, sd);
 }
 
-void lkc_transport_on_answer(lkc_transport_t *t, const Livekit__SessionDescription *sd)
+void lkc__transport_on_answer(lkc_transport_t *t, const Livekit__SessionDescription *sd)
 {
     if (!sd->sdp)
         return;
     LKC_LOGT(MOD, "server answer (id %u):\n%s", sd->id, sd->sdp);
     int rc = lkc_peer_set_answer(t->pub.peer, sd->sdp);
     if (rc != LKC_OK)
-        lkc_session_transport_failed(t->session, LKC_FAILURE_PROTOCOL, "the server's answer was refused");
+        t->ports->failed(t->ports->user, LKC_FAILURE_PROTOCOL, "the server's answer was refused");
 }
 
-void lkc_transport_on_trickle(lkc_transport_t *t, const Livekit__TrickleRequest *tr)
+void lkc__transport_on_trickle(lkc_transport_t *t, const Livekit__TrickleRequest *tr)
 {
     if (!tr->candidateinit)
         return;
@@ -301,35 +298,35 @@ void lkc_transport_on_trickle(lkc_transport_t *t, const Livekit__TrickleRequest 
     lkc_candidate_init_clear(&init);
 }
 
-bool lkc_transport_ready(const lkc_transport_t *t)
+bool lkc__transport_ready(const lkc_transport_t *t)
 {
     return t && t->sub.connected && t->pub.connected &&
            lkc_peer_channel_is_open(t->pub.peer, LKC_CHANNEL_RELIABLE) &&
            lkc_peer_channel_is_open(t->pub.peer, LKC_CHANNEL_LOSSY);
 }
 
-int lkc_transport_send_data(lkc_transport_t *t, lkc_data_kind_t kind, const uint8_t *buf, size_t len)
+int lkc__transport_send_data(lkc_transport_t *t, lkc_data_kind_t kind, const uint8_t *buf, size_t len)
 {
     return lkc_peer_channel_send(t->pub.peer, kind == LKC_DATA_LOSSY ? LKC_CHANNEL_LOSSY : LKC_CHANNEL_RELIABLE,
                                  true, buf, len);
 }
 
-size_t lkc_transport_max_message(const lkc_transport_t *t)
+size_t lkc__transport_max_message(const lkc_transport_t *t)
 {
     return t ? lkc_peer_max_message_size(t->pub.peer) : 0;
 }
 
-lkc_peer_t *lkc_transport_publisher(lkc_transport_t *t)
+lkc_peer_t *lkc__transport_publisher(lkc_transport_t *t)
 {
     return t ? t->pub.peer : NULL;
 }
 
-lkc_peer_t *lkc_transport_subscriber(lkc_transport_t *t)
+lkc_peer_t *lkc__transport_subscriber(lkc_transport_t *t)
 {
     return t ? t->sub.peer : NULL;
 }
 
-int lkc_transport_stats(const lkc_transport_t *t, lkc_pc_target_t which, lkc_pc_stats_t *out)
+int lkc__transport_stats(const lkc_transport_t *t, lkc_pc_target_t which, lkc_pc_stats_t *out)
 {
     if (!t)
         return LKC_ERR_STATE;

@@ -134,9 +134,8 @@ const char *lkc_ice_state_str(lkc_ice_state_t state); /* "new", "checking", ... 
  * with lifetime 0, answered by the server), which happens as ctx is iterated; see below. */
 void lkc_ice_free(lkc_ice_t *ice);
 
-/* A freed agent with TURN relays lingers on ctx (base/linger.h) until they are deallocated.
- * The owner of ctx, after lkc_linger_wait, gives up on those still there with this (their
- * relays then expire on the server). On ctx's thread. */
-void lkc_ice_abandon_closing(GMainContext *ctx);
+/* A freed agent with TURN relays lingers on ctx (base/linger.h) until they are deallocated;
+ * the owner of ctx abandons those still there with lkc_linger_abandon (their relays then
+ * expire on the server). */
 
 #endif

@@ -3,7 +3,7 @@
  * the server until they expire and make libnice warn on stderr. Such an agent is closed
  * with nice_agent_close_async and dropped when that completes, on its context. It lingers
  * meanwhile (base/linger): the owner of the context runs the context until it is done,
- * bounded, and then calls lkc_ice_abandon_closing for relays whose server did not answer. */
+ * bounded, and then abandons (lkc_linger_abandon) relays whose server did not answer. */
 #include <nice/agent.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -42,6 +42,16 @@ static void on_closed(GObject *source, GAsyncResult *result, gpointer data)
     free(c);
 }
 
+/* The TURN server did not answer in time: its relays expire there. libnice's pending
+ * close keeps the agent (and `c`) until its context runs it to the end, which a dying
+ * context never does: a small leak, never a use after free. */
+static void abandon(const void *obj)
+{
+    closing_t *c = (closing_t *)obj;
+    forget(c);
+    c->abandoned = true;
+}
+
 void lkc_ice_close_agent(NiceAgent *agent, GMainContext *ctx, bool has_relays)
 {
     closing_t *c = has_relays ? malloc(sizeof *c) : NULL;
@@ -55,32 +65,10 @@ void lkc_ice_close_agent(NiceAgent *agent, GMainContext *ctx, bool has_relays)
     pthread_mutex_lock(&closing_lock);
     closing = g_list_prepend(closing, c);
     pthread_mutex_unlock(&closing_lock);
-    lkc_linger_add(ctx, c);
+    lkc_linger_add(ctx, c, abandon);
     /* the completion is delivered to the thread-default context at the call */
     g_main_context_push_thread_default(ctx);
     nice_agent_close_async(agent, on_closed, c);
     g_main_context_pop_thread_default(ctx);
 }
 
-static closing_t *first_on(GMainContext *ctx)
-{
-    closing_t *found = NULL;
-    pthread_mutex_lock(&closing_lock);
-    for (GList *l = closing; l && !found; l = l->next)
-        if (((closing_t *)l->data)->ctx == ctx)
-            found = l->data;
-    pthread_mutex_unlock(&closing_lock);
-    return found;
-}
-
-void lkc_ice_abandon_closing(GMainContext *ctx)
-{
-    /* The TURN server did not answer in time: its relays expire there. libnice's pending
-     * close keeps the agent (and `c`) until its context runs it to the end, which a dying
-     * context never does: a small leak, never a use after free. */
-    closing_t *c;
-    while ((c = first_on(ctx))) {
-        forget(c);
-        c->abandoned = true;
-    }
-}

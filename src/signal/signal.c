@@ -383,7 +383,7 @@ int lkc_signal_new(const lkc_signal_config_t *cfg, lkc_signal_t **out)
         g_object_unref(db);
     }
     /* until the last completion has run (see the top) */
-    lkc_linger_add(s->ctx, s);
+    lkc_linger_add(s->ctx, s, NULL);
     *out = s;
     return LKC_OK;
 }

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <stdatomic.h>
 
+#include "room/test_hooks.h"
 #include "base/base64.h"
 #include "events.h"
 #include "interop.h"
@@ -151,10 +152,10 @@ static void r1_dtls_fingerprint_mismatch(void)
     lkc_test_events_t *ev = lkc_test_events_new();
     lkc_room_options_t o;
     lkc_room_options_init(&o);
-    o.test_hooks = LKC_TEST_HOOK_CORRUPT_REMOTE_FINGERPRINT;
     lkc_test_events_install(ev, &o);
     lkc_room_t *room = NULL;
     CHECK_OK(lkc_room_create(&o, &room));
+    lkc__room_set_test_hooks(room, LKC__TEST_HOOK_CORRUPT_REMOTE_FINGERPRINT);
     char *tok = lkc_test_token(name, "bad-fp", NULL, NULL);
     CHECK_OK(lkc_room_connect(room, lkc_test_env()->url, tok));
     lkc_free(tok);

@@ -105,6 +105,7 @@ static void two_way_call_for_60_seconds(void)
     pthread_join(speaker, NULL);
     lkc_audio_stream_destroy(s);
     lkc_room_destroy(r);
+    lkc_track_release(t); /* the handle outlives its room */
     lkc_audio_source_destroy(src);
     lkc_test_peer_stop(py);
     lkc_test_events_free(ev);

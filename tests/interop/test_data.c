@@ -20,7 +20,7 @@ static lkc_room_t *join(const char *room, const char *identity, lkc_test_events_
 static void send_text(lkc_room_t *r, const char *text, lkc_data_kind_t kind, const char *topic, const char *to)
 {
     const char *dest[1] = {to};
-    lkc_data_options_t o = {.kind = kind, .topic = topic, .destination_identities = to ? dest : NULL,
+    lkc_data_options_t o = {.struct_size = sizeof(lkc_data_options_t), .kind = kind, .topic = topic, .destination_identities = to ? dest : NULL,
                             .n_destinations = to ? 1 : 0};
     CHECK_OK(lkc_room_publish_data(r, text, strlen(text), &o));
 }
@@ -96,10 +96,27 @@ static void lkc_to_python_and_back(lkc_ice_policy_t policy, const char *label)
     size_t max = lkc_room_max_data_payload(r);
     CHECK(max >= 60000, "max payload %zu", max);
     char *huge = g_malloc0(max + 100);
-    lkc_data_options_t hopt = {.topic = "huge"};
-    CHECK_EQ_INT(lkc_room_publish_data(r, huge, max + 100, &hopt), LKC_ERR_TOO_LARGE);
-    CHECK_OK(lkc_room_publish_data(r, huge, max - 64, &hopt)); /* just under the limit still goes */
+    /* the advertised limit is exact (no topic, no destinations): max goes, max + 1 not */
+    CHECK_EQ_INT(lkc_room_publish_data(r, huge, max + 1, NULL), LKC_ERR_TOO_LARGE);
+    CHECK_OK(lkc_room_publish_data(r, huge, max, NULL));
+    lkc_data_options_t hopt = {.struct_size = sizeof(lkc_data_options_t), .topic = "huge"};
+    CHECK_EQ_INT(lkc_room_publish_data(r, huge, max, &hopt), LKC_ERR_TOO_LARGE); /* the topic takes room */
+    CHECK_OK(lkc_room_publish_data(r, huge, max - 64, &hopt));
     g_free(huge);
+    /* an oversize payload is refused before anything is copied */
+    size_t sixteen = 16u << 20;
+    char *giant = g_malloc0(sixteen);
+    int64_t refuse_t0 = g_get_monotonic_time();
+    CHECK_EQ_INT(lkc_room_publish_data(r, giant, sixteen, NULL), LKC_ERR_TOO_LARGE);
+    int64_t took_us = g_get_monotonic_time() - refuse_t0;
+    CHECK(took_us < 5000, "a 16 MiB payload took %lld us to be refused", (long long)took_us);
+    g_free(giant);
+    /* subscribing to a track the room does not have */
+    CHECK_EQ_INT(lkc_room_set_subscribed(r, "TR_doesnotexist", true), LKC_ERR_NOT_FOUND);
+    /* an options struct that was not filled by _init is refused, nothing sent */
+    lkc_data_options_t raw;
+    memset(&raw, 0, sizeof raw);
+    CHECK_EQ_INT(lkc_room_publish_data(r, "x", 1, &raw), LKC_ERR_INVALID_ARG);
 
     /* Python -> lkc: 1000 reliable in order, topic kept, and lossy */
     lkc_test_peer_cmd(py, "{\"cmd\":\"send_many\",\"count\":1000,\"prefix\":\"p\",\"topic\":\"back\"}");
@@ -237,7 +254,7 @@ static void reliable_burst_backpressure(void)
     const size_t len = 15 * 1024;
     const int count = 2000;
     char *buf = g_malloc(len);
-    lkc_data_options_t wait = {.topic = "burst", .timeout_ms = 30000};
+    lkc_data_options_t wait = {.struct_size = sizeof(lkc_data_options_t), .topic = "burst", .timeout_ms = 30000};
     for (int i = 0; i < count; i++) {
         fill(buf, len, i);
         int rc = lkc_room_publish_data(snd, buf, len, &wait);
@@ -251,7 +268,7 @@ static void reliable_burst_backpressure(void)
     er = lkc_test_events_new();
     rcv = join(room, "lkc-receiver-2", er, LKC_ICE_ALL);
     CHECK(lkc_test_events_wait(es, "participant_connected", "lkc-receiver-2", 1, 15000), "no receiver");
-    lkc_data_options_t nowait = {.topic = "burst"};
+    lkc_data_options_t nowait = {.struct_size = sizeof(lkc_data_options_t), .topic = "burst"};
     int taken = 0, refused = 0;
     for (int i = 0; i < count; i++) {
         fill(buf, len, taken);

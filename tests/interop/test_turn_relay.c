@@ -32,7 +32,7 @@ static void expect_in_order(lkc_test_events_t *ev, const char *from, const char 
 
 static void send_numbered(lkc_room_t *r, const char *prefix)
 {
-    lkc_data_options_t o = {.topic = "turn"};
+    lkc_data_options_t o = {.struct_size = sizeof(lkc_data_options_t), .topic = "turn"};
     for (int i = 0; i < MESSAGES; i++) {
         char msg[32];
         int n = snprintf(msg, sizeof msg, "%s-%d", prefix, i);

@@ -118,7 +118,7 @@ static void on_data(lkc_room_t *room, const lkc_data_packet_t *d, void *user)
     party_t *p = user;
     if (strcmp(d->topic, PING_TOPIC) == 0) {
         const char *to[1] = {d->sender_identity};
-        lkc_data_options_t o = {.topic = PONG_TOPIC, .destination_identities = to, .n_destinations = 1};
+        lkc_data_options_t o = {.struct_size = sizeof(lkc_data_options_t), .topic = PONG_TOPIC, .destination_identities = to, .n_destinations = 1};
         lkc_room_publish_data(room, d->payload, d->len, &o); /* the same bytes back */
     } else if (strcmp(d->topic, PONG_TOPIC) == 0) {
         char buf[16] = "";
@@ -143,7 +143,7 @@ static bool pong_in(void *arg)
 static int ping(party_t *from, const char *to_identity, double *min, double *median, double *max)
 {
     const char *to[1] = {to_identity};
-    lkc_data_options_t o = {.topic = PING_TOPIC, .destination_identities = to, .n_destinations = 1};
+    lkc_data_options_t o = {.struct_size = sizeof(lkc_data_options_t), .topic = PING_TOPIC, .destination_identities = to, .n_destinations = 1};
     int answered = 0;
     double sorted[PINGS];
     for (int i = 0; i < PINGS; i++) {

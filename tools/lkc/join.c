@@ -271,7 +271,7 @@ static bool audience_here(lkc_room_t *room, const join_opts_t *o)
 static void send_all(join_session_t *s)
 {
     const join_opts_t *o = s->o;
-    lkc_data_options_t d = {
+    lkc_data_options_t d = {.struct_size = sizeof(lkc_data_options_t), 
         .kind = o->lossy ? LKC_DATA_LOSSY : LKC_DATA_RELIABLE, .topic = o->topic,
         .destination_identities = o->n_to ? o->to : NULL, .n_destinations = o->n_to,
         .timeout_ms = -1, /* wait for room rather than refuse when the link is slow */

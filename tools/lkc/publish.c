@@ -276,6 +276,7 @@ void cli_pub_stop(cli_pub_t *p)
     atomic_store(&p->stop, true);
     if (p->thread_started)
         pthread_join(p->thread, NULL);
+    lkc_track_release(p->track);
     lkc_audio_source_destroy(p->src);
     if (p->sf)
         sf_close(p->sf);
