@@ -380,3 +380,54 @@ int lkc__engine_start(lkc_room_t *room, const lkc__engine_client_t *client, cons
     room->thread = t;
     return LKC_OK;
 }
+
+/* --- without a thread, for tests ---------------------------------------------------- */
+
+lkc_engine_t *lkc__engine_new_detached(lkc_room_t *room, const lkc__engine_client_t *client, const char *url,
+                                       const char *token)
+{
+    lkc_engine_t *e = g_new0(lkc_engine_t, 1);
+    e->room = room;
+    e->client = client;
+    e->ctx = g_main_context_new();
+    e->url = g_strdup(url);
+    e->token = g_strdup(token);
+    e->start_ms = lkc_mono_ms();
+    e->commands = g_queue_new();
+    g_main_context_push_thread_default(e->ctx);
+    e->session = client->create(e, url, token);
+    return e;
+}
+
+void *lkc__engine_session(lkc_engine_t *e)
+{
+    return e->session;
+}
+
+bool lkc__engine_ending(lkc_engine_t *e, lkc_failure_t *reason)
+{
+    if (reason)
+        *reason = e->end_reason;
+    return e->ending;
+}
+
+void lkc__engine_free_detached(lkc_engine_t *e)
+{
+    if (!e)
+        return;
+    if (e->end_timer) {
+        g_source_destroy(e->end_timer);
+        g_source_unref(e->end_timer);
+    }
+    if (e->session)
+        e->client->free(e->session);
+    drain(e->ctx);
+    if (!lkc_linger_wait(e->ctx, LINGER_TIMEOUT_MS))
+        lkc_linger_abandon(e->ctx);
+    g_queue_free(e->commands);
+    g_main_context_pop_thread_default(e->ctx);
+    g_main_context_unref(e->ctx);
+    g_free(e->url);
+    g_free(e->token);
+    g_free(e);
+}

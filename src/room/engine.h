@@ -53,4 +53,15 @@ int lkc__engine_post(lkc_room_t *room, lkc__cmd_t cmd, void *data, GDestroyNotif
 int lkc__engine_call(lkc_room_t *room, lkc__cmd_t cmd, void *data, GDestroyNotify free_data,
                      void (*take)(void *data, void *out), void *out, int timeout_ms);
 
+/* For unit tests and fuzzing: an engine with no thread, on a context that the caller
+ * iterates on its own thread (pushed as its thread-default until the free). The client's
+ * session is created at once (not started: nothing connects). Free with
+ * lkc__engine_free_detached(), which frees the session as the engine thread would. */
+lkc_engine_t *lkc__engine_new_detached(lkc_room_t *room, const lkc__engine_client_t *client, const char *url,
+                                       const char *token);
+void *lkc__engine_session(lkc_engine_t *e);
+/* Whether lkc__engine_end() was called, and with what reason. */
+bool lkc__engine_ending(lkc_engine_t *e, lkc_failure_t *reason);
+void lkc__engine_free_detached(lkc_engine_t *e);
+
 #endif
