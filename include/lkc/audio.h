@@ -48,15 +48,16 @@ LKC_API lkc_err_t lkc_audio_source_create(int sample_rate, int channels, int que
 
 /** Copies `samples_per_channel` frames of interleaved int16 PCM into the queue (any
  *  size; re-framed to 20 ms inside). Frames captured before the track is published or
- *  connected wait in the queue (up to queue_ms).
+ *  connected wait in the queue (up to queue_ms). Waits at most `timeout_ms` in all (< 0:
+ *  no bound, 0: not at all).
  *  Buffered (queue_ms > 0), a block that fits in queue_ms: when the queue is full it
- *  waits up to `timeout_ms` (0: not at all, < 0: no limit) for room, then returns
- *  LKC_ERR_WOULD_BLOCK without taking any of it. A block longer than queue_ms goes in
- *  piece by piece as the track sends (a 10 s clip into a 200 ms queue takes about 10 s),
- *  each wait for room again bounded by `timeout_ms`: LKC_ERR_WOULD_BLOCK when not even
- *  the first piece got in, LKC_ERR_TIMEOUT when the queue stayed full for `timeout_ms`
- *  later on (the pieces already queued are sent; the rest of the block is not taken).
- *  Other captures wait while such a block goes in, so it stays in one piece.
+ *  waits for room, then returns LKC_ERR_WOULD_BLOCK without taking any of it.
+ *  A block longer than queue_ms goes in piece by piece as the track sends it, at the
+ *  pace of real time (a 10 s clip into a 200 ms queue takes about 9.8 s: pass a timeout
+ *  that long, or < 0). When the time is up first: LKC_ERR_WOULD_BLOCK if none of it got
+ *  in, else LKC_ERR_TIMEOUT (the pieces already queued are sent, in order; the rest of
+ *  the block is not taken). Other captures wait while such a block goes in, so it stays
+ *  in one piece.
  *  Real time (queue_ms = 0): never waits, any size; audio beyond two 20 ms frames drops
  *  the oldest (counted in frames_dropped).
  *  LKC_ERR_CLOSED when the source is destroyed while the capture waits (see R9 above; a
@@ -81,7 +82,8 @@ typedef struct lkc_audio_source_stats {
     uint64_t frames_captured;   /**< 20 ms frames queued */
     uint64_t frames_sent;       /**< encoded and sent (or suppressed by DTX) */
     uint64_t frames_dropped;    /**< real-time mode: late audio dropped */
-    uint64_t would_block;       /**< captures refused because the queue was full */
+    uint64_t would_block;       /**< captures refused (or, longer than the queue, cut
+                                     short) because the queue stayed full */
 } lkc_audio_source_stats_t;
 
 /** Copies out the source's counters. Any thread. */

@@ -42,7 +42,8 @@ typedef struct lkc_token_options {
     const char *metadata;      /**< participant metadata, optional */
     const lkc_kv_t *attributes;/**< participant attributes, optional */
     size_t n_attributes;
-    int64_t ttl_seconds;       /**< validity; 0 means 6 hours */
+    int64_t ttl_seconds;       /**< validity; 0 means 6 hours; negative, or an expiry
+                                    (now + ttl) after the year 9999: LKC_ERR_INVALID_ARG */
     int64_t now;               /**< unix seconds used for nbf/exp; 0 means the current time */
     lkc_video_grant_t grant;
 } lkc_token_options_t;
@@ -53,7 +54,9 @@ LKC_API void lkc_token_options_init(lkc_token_options_t *o);
 
 /** Mints an HS256 JWT. On success `*out_token` is a NUL-terminated string the caller
  *  frees with lkc_free(). LKC_ERR_INVALID_ARG when the key, secret, or (with
- *  room_join) identity or room is missing. Any thread; no I/O. */
+ *  room_join) identity or room is missing, or when ttl_seconds is negative or would put
+ *  the expiry past 9999-12-31T23:59:59Z (e.g. INT64_MAX: such a token would overflow and
+ *  be born expired; nothing is minted). Any thread; no I/O. */
 LKC_API lkc_err_t lkc_token_mint(const lkc_token_options_t *o, char **out_token);
 
 #ifdef __cplusplus

@@ -20,6 +20,7 @@ struct lkc_capture_queue {
     pthread_cond_t drained; /* wait_empty waits here for out_pos to advance */
     int rate, channels;
     bool realtime, closed;
+    bool splitting;  /* a push larger than the capacity is going in piece by piece */
     size_t frame;    /* samples per channel per frame */
     size_t capacity; /* samples per channel, a multiple of frame */
     size_t head;     /* ring index of the oldest sample (per channel) */
@@ -156,46 +157,108 @@ static void push_realtime(lkc_capture_queue_t *q, const int16_t *pcm, size_t n)
         wake_all(q); /* drops count as leaving, for wait_empty */
 }
 
+/* A push's one deadline: timeout_ms 0 = do not wait, < 0 = no limit. */
+typedef struct {
+    bool wait;
+    const struct timespec *at; /* NULL: no limit */
+    struct timespec ts;
+} deadline_t;
+
+static void deadline_init(deadline_t *d, int timeout_ms)
+{
+    d->wait = timeout_ms != 0;
+    d->at = NULL;
+    if (timeout_ms > 0) {
+        lkc_deadline_after(&d->ts, timeout_ms);
+        d->at = &d->ts;
+    }
+}
+
+/* Waits, until the deadline, for `need` samples to fit while no split push other than
+ * the caller's own (`mine`) holds the queue. True when that is so; false once closed
+ * or out of time. */
+static bool wait_room(lkc_capture_queue_t *q, size_t need, deadline_t *d, bool mine)
+{
+    while (!q->closed && ((q->splitting && !mine) || q->count + need > q->capacity) && d->wait) {
+        q->room_waiters++;
+        d->wait = wait_on(&q->room, &q->lock, d->at);
+        q->room_waiters--;
+    }
+    return !q->closed && !(q->splitting && !mine) && q->count + need <= q->capacity;
+}
+
+/* Appends n samples that fit, counting them and telling the listener. */
+static void put_piece(lkc_capture_queue_t *q, const int16_t *pcm, size_t n)
+{
+    size_t complete_before = q->count / q->frame;
+    count_pushed(q, n);
+    ring_put(q, pcm, n);
+    announce(q, complete_before);
+}
+
+/* Buffered, samples > capacity: in pieces as room appears, all within the one deadline;
+ * other pushes wait until it is done, so the block stays contiguous. */
+static int push_split(lkc_capture_queue_t *q, const int16_t *pcm, size_t samples, deadline_t *d)
+{
+    if (!wait_room(q, 1, d, false)) {
+        if (q->closed)
+            return LKC_ERR_CLOSED;
+        q->stats.would_block++;
+        return LKC_ERR_WOULD_BLOCK; /* nothing taken */
+    }
+    q->splitting = true;
+    size_t done = 0, ch = (size_t)q->channels;
+    int rc = LKC_OK;
+    while (done < samples) {
+        size_t n = q->capacity - q->count;
+        if (n > samples - done)
+            n = samples - done;
+        put_piece(q, pcm + done * ch, n);
+        done += n;
+        if (done < samples && !wait_room(q, 1, d, true)) {
+            if (q->closed) {
+                rc = LKC_ERR_CLOSED;
+            } else {
+                q->stats.would_block++;
+                rc = LKC_ERR_TIMEOUT; /* the first `done` samples stay queued */
+            }
+            break;
+        }
+    }
+    q->splitting = false;
+    if (q->room_waiters)
+        pthread_cond_broadcast(&q->room); /* pushes held back by the split */
+    return rc;
+}
+
 int lkc_capture_queue_push(lkc_capture_queue_t *q, const int16_t *pcm, size_t samples,
                            int timeout_ms)
 {
     /* The size bound keeps count + samples and byte counts far from overflow. */
     if (!q || (!pcm && samples) || samples > SIZE_MAX / 16)
         return LKC_ERR_INVALID_ARG;
+    deadline_t d;
+    deadline_init(&d, timeout_ms);
     pthread_mutex_lock(&q->lock);
     int rc = LKC_OK;
-    size_t complete_before = q->count / q->frame;
     if (q->closed) {
         rc = LKC_ERR_CLOSED;
     } else if (samples == 0) {
         /* nothing to do */
     } else if (q->realtime) {
+        size_t complete_before = q->count / q->frame;
         push_realtime(q, pcm, samples);
-    } else if (samples > q->capacity) {
-        rc = LKC_ERR_INVALID_ARG;
-    } else {
-        struct timespec ts;
-        if (timeout_ms > 0)
-            lkc_deadline_after(&ts, timeout_ms);
-        bool in_time = timeout_ms != 0;
-        while (!q->closed && q->count + samples > q->capacity && in_time) {
-            q->room_waiters++;
-            in_time = wait_on(&q->room, &q->lock, timeout_ms > 0 ? &ts : NULL);
-            q->room_waiters--;
-        }
-        if (q->closed) {
-            rc = LKC_ERR_CLOSED;
-        } else if (q->count + samples > q->capacity) {
-            q->stats.would_block++;
-            rc = LKC_ERR_WOULD_BLOCK;
-        } else {
-            complete_before = q->count / q->frame; /* the pop may have run while we waited */
-            count_pushed(q, samples);
-            ring_put(q, pcm, samples);
-        }
-    }
-    if (rc == LKC_OK)
         announce(q, complete_before);
+    } else if (samples > q->capacity) {
+        rc = push_split(q, pcm, samples, &d);
+    } else if (wait_room(q, samples, &d, false)) {
+        put_piece(q, pcm, samples);
+    } else if (q->closed) {
+        rc = LKC_ERR_CLOSED;
+    } else {
+        q->stats.would_block++;
+        rc = LKC_ERR_WOULD_BLOCK;
+    }
     pthread_mutex_unlock(&q->lock);
     return rc;
 }
@@ -313,6 +376,16 @@ void lkc_capture_queue_close(lkc_capture_queue_t *q)
     pthread_cond_broadcast(&q->room);
     pthread_cond_broadcast(&q->drained);
     pthread_mutex_unlock(&q->lock);
+}
+
+int lkc_capture_queue_waiters(lkc_capture_queue_t *q)
+{
+    if (!q)
+        return 0;
+    pthread_mutex_lock(&q->lock);
+    int n = q->room_waiters + q->drain_waiters;
+    pthread_mutex_unlock(&q->lock);
+    return n;
 }
 
 void lkc_capture_queue_stats(lkc_capture_queue_t *q, lkc_capture_queue_stats_t *out)

@@ -8,8 +8,9 @@
  *
  * Two modes, chosen by queue_ms at creation:
  * - queue_ms > 0, buffered: holds queue_ms of audio, rounded up to whole 20 ms frames.
- *   A push that does not fit waits (bounded) for the engine to pop, then fails with
- *   LKC_ERR_WOULD_BLOCK taking nothing.
+ *   A push that fits the capacity is all or nothing: it waits (bounded) for room, then
+ *   fails with LKC_ERR_WOULD_BLOCK taking nothing. A push larger than the capacity goes
+ *   in piece by piece as the consumer makes room (see push below).
  * - queue_ms == 0, real time: holds at most two complete frames plus the partial frame
  *   re-framing needs. A push never waits; when it would leave more than two complete
  *   frames queued, the OLDEST complete frames (queued or in the pushed block) are dropped
@@ -17,7 +18,7 @@
  *   it completes (the listener below tells it); the second frame of room absorbs a
  *   consumer held up for a moment. Drops show that producer and consumer lost pace.
  *
- * Threads: push, clear, queued_ms, wait_empty, flush, close and stats from any thread,
+ * Threads: push, clear, queued_ms, wait_empty, flush, close, waiters and stats from any thread,
  * concurrently (one mutex, two condvars); pop_frame, frames_ready and set_listener from
  * the engine thread. create/free
  * by the owner; free only after every other thread has left the queue's functions. */
@@ -53,13 +54,19 @@ void lkc_capture_queue_free(lkc_capture_queue_t *q);
 /* Samples per channel in one 20 ms frame (sample_rate / 50). Any thread. */
 size_t lkc_capture_queue_frame_samples(const lkc_capture_queue_t *q);
 
-/* Copies pcm[samples * channels] into the queue, all or nothing. Buffered mode: waits
- * up to timeout_ms (0 = not at all, < 0 = until room or close) for room, then returns
- * LKC_ERR_WOULD_BLOCK having taken nothing; a block larger than the whole capacity is
- * LKC_ERR_INVALID_ARG at once. Real-time mode: never waits (see above). LKC_ERR_CLOSED
- * after close (also for a push waiting when close happens). 0 samples is a no-op.
- * Several threads may push at once; who gets in first when room appears is not defined,
- * and a big block can be overtaken by smaller ones. */
+/* Copies pcm[samples * channels] into the queue, waiting at most timeout_ms in all
+ * (0 = not at all, < 0 = until done or closed). Buffered mode, samples <= capacity: all
+ * or nothing; waits for room, then returns LKC_ERR_WOULD_BLOCK having taken nothing.
+ * Buffered mode, samples > capacity: taken in pieces, each as soon as there is room, all
+ * within the one timeout (so a block longer than the timeout plus the capacity, at the
+ * consumer's real-time pace, needs timeout_ms < 0 or long enough). When time runs out
+ * before anything was taken: LKC_ERR_WOULD_BLOCK; after a part was taken, the pieces
+ * already queued stay (a prefix of the block) and the rest is not taken:
+ * LKC_ERR_TIMEOUT. Other pushes wait while such a block goes in, so it stays contiguous.
+ * Real-time mode: never waits (see above), any size. LKC_ERR_CLOSED after close (also
+ * for a push waiting when close happens). 0 samples is a no-op. Several threads may push
+ * at once; who gets in first when room appears is not defined, and a block can be
+ * overtaken by smaller ones. */
 int lkc_capture_queue_push(lkc_capture_queue_t *q, const int16_t *pcm, size_t samples,
                            int timeout_ms);
 
@@ -97,6 +104,10 @@ int lkc_capture_queue_wait_empty(lkc_capture_queue_t *q, int timeout_ms);
 /* Refuses later pushes and wakes every waiting push and wait_empty with LKC_ERR_CLOSED.
  * Idempotent. Queued frames can still be popped. */
 void lkc_capture_queue_close(lkc_capture_queue_t *q);
+
+/* Threads waiting inside push or wait_empty right now (tests make "blocked" certain
+ * with it before they close). Any thread. */
+int lkc_capture_queue_waiters(lkc_capture_queue_t *q);
 
 void lkc_capture_queue_stats(lkc_capture_queue_t *q, lkc_capture_queue_stats_t *out);
 

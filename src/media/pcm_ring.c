@@ -16,6 +16,7 @@ struct lkc_pcm_ring {
     pthread_cond_t data; /* readers wait here for writes and the end */
     int channels;
     bool started, ended;
+    bool closed;     /* the owner let go: readers get LKC_ERR_CLOSED */
     size_t capacity; /* samples per channel */
     size_t head;     /* ring index of the oldest unread sample */
     size_t count;    /* samples per channel unread */
@@ -73,7 +74,7 @@ int lkc_pcm_ring_write(lkc_pcm_ring_t *r, const int16_t *pcm, size_t samples)
         return LKC_ERR_INVALID_ARG;
     size_t ch = (size_t)r->channels;
     pthread_mutex_lock(&r->lock);
-    if (r->ended) {
+    if (r->ended || r->closed) {
         pthread_mutex_unlock(&r->lock);
         return LKC_ERR_CLOSED;
     }
@@ -112,6 +113,16 @@ void lkc_pcm_ring_end(lkc_pcm_ring_t *r)
     pthread_mutex_unlock(&r->lock);
 }
 
+void lkc_pcm_ring_close(lkc_pcm_ring_t *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->closed = true;
+    pthread_cond_broadcast(&r->data);
+    pthread_mutex_unlock(&r->lock);
+}
+
 void lkc_pcm_ring_clear(lkc_pcm_ring_t *r)
 {
     if (!r)
@@ -133,13 +144,17 @@ int lkc_pcm_ring_read(lkc_pcm_ring_t *r, int16_t *out, size_t max_samples, int t
         return LKC_ERR_INVALID_ARG;
     size_t need = full ? max_samples : 1;
     pthread_mutex_lock(&r->lock);
+    if (r->closed) {
+        pthread_mutex_unlock(&r->lock);
+        return LKC_ERR_CLOSED;
+    }
     if (r->count < need && r->started && !r->ended)
         r->stats.underruns++;
     struct timespec ts;
     if (timeout_ms > 0)
         lkc_deadline_after(&ts, timeout_ms);
     bool in_time = timeout_ms != 0;
-    while (r->count < need && !r->ended && in_time) {
+    while (r->count < need && !r->ended && !r->closed && in_time) {
         r->waiters++;
         if (timeout_ms < 0)
             pthread_cond_wait(&r->data, &r->lock);
@@ -148,7 +163,9 @@ int lkc_pcm_ring_read(lkc_pcm_ring_t *r, int16_t *out, size_t max_samples, int t
         r->waiters--;
     }
     int rc;
-    if (r->count == 0) {
+    if (r->closed) {
+        rc = LKC_ERR_CLOSED;
+    } else if (r->count == 0) {
         rc = r->ended ? LKC_EOS : LKC_ERR_TIMEOUT;
     } else if (r->count < need && !r->ended) {
         rc = LKC_ERR_TIMEOUT; /* READ_FULL ran out of time: leave the partial data */
@@ -172,6 +189,16 @@ size_t lkc_pcm_ring_available(lkc_pcm_ring_t *r)
         return 0;
     pthread_mutex_lock(&r->lock);
     size_t n = r->count;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+int lkc_pcm_ring_waiters(lkc_pcm_ring_t *r)
+{
+    if (!r)
+        return 0;
+    pthread_mutex_lock(&r->lock);
+    int n = r->waiters;
     pthread_mutex_unlock(&r->lock);
     return n;
 }

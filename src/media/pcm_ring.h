@@ -5,9 +5,10 @@
  * so what a late reader gets is recent audio, and latency is bounded by the capacity.
  *
  * Threads: exactly one writer (the engine thread: write, end, clear); any number of
- * readers (read, available, stats), each read taking distinct samples. One mutex and a
- * condvar; a write wakes readers only when one is waiting. create/free by the owner;
- * free only after every reader has returned (end the ring and join/wait for them). */
+ * readers (read, available, waiters, stats), each read taking distinct samples; close
+ * from any thread. One mutex and a condvar; a write wakes readers only when one is
+ * waiting. create/free by the owner; free only after every reader has returned (close
+ * or end the ring and wait for them to leave, e.g. by reference counting). */
 #ifndef LKC_MEDIA_PCM_RING_H
 #define LKC_MEDIA_PCM_RING_H
 
@@ -51,6 +52,11 @@ int lkc_pcm_ring_write(lkc_pcm_ring_t *r, const int16_t *pcm, size_t samples);
  * then LKC_EOS. Idempotent. */
 void lkc_pcm_ring_end(lkc_pcm_ring_t *r);
 
+/* Any thread: the owner lets go (the stream was destroyed). Every read waiting now or
+ * later returns LKC_ERR_CLOSED at once (unread audio is abandoned), and writes are
+ * refused (LKC_ERR_CLOSED). Idempotent; independent of end. */
+void lkc_pcm_ring_close(lkc_pcm_ring_t *r);
+
 /* Writer: drops everything unread (a jitter-buffer reset; with end: stop at once). */
 void lkc_pcm_ring_clear(lkc_pcm_ring_t *r);
 
@@ -59,12 +65,16 @@ void lkc_pcm_ring_clear(lkc_pcm_ring_t *r);
  * with LKC_PCM_RING_READ_FULL it waits for max_samples (a partial read only at the
  * end of the stream; max_samples above the capacity is LKC_ERR_INVALID_ARG).
  * Waits up to timeout_ms (0 = poll, < 0 = until data or end), then LKC_ERR_TIMEOUT
- * taking nothing. LKC_EOS once ended and drained. */
+ * taking nothing. LKC_EOS once ended and drained. LKC_ERR_CLOSED after close (also for a
+ * read waiting when close happens). */
 int lkc_pcm_ring_read(lkc_pcm_ring_t *r, int16_t *out, size_t max_samples, int timeout_ms,
                       unsigned flags);
 
 /* Samples per channel readable now. Any thread. */
 size_t lkc_pcm_ring_available(lkc_pcm_ring_t *r);
+
+/* Readers waiting inside read right now (tests make "blocked" certain with it). */
+int lkc_pcm_ring_waiters(lkc_pcm_ring_t *r);
 
 void lkc_pcm_ring_stats(lkc_pcm_ring_t *r, lkc_pcm_ring_stats_t *out);
 

@@ -1,5 +1,6 @@
 /* AudioSource: the public face of the capture queue. The engine's sender holds a
- * reference while a track publishes from it. */
+ * reference while a track publishes from it, and every public call holds one while it
+ * is inside (R9: destroy closes, the last reference frees; see audio_internal.h). */
 #include "room/audio_internal.h"
 
 lkc_err_t lkc_audio_source_create(int sample_rate, int channels, int queue_ms, lkc_audio_source_t **out)
@@ -17,6 +18,7 @@ lkc_err_t lkc_audio_source_create(int sample_rate, int channels, int queue_ms, l
         return rc;
     }
     src->refs = 1;
+    atomic_init(&src->destroyed, false);
     src->sample_rate = sample_rate;
     src->channels = channels;
     src->queue_ms = queue_ms;
@@ -39,52 +41,77 @@ void lkc_audio_source_unref(lkc_audio_source_t *src)
     }
 }
 
+/* R9: a call in progress keeps the source alive; a destroyed source is closed. */
+static bool enter(lkc_audio_source_t *src)
+{
+    lkc_audio_source_ref(src);
+    return !atomic_load(&src->destroyed);
+}
+
 lkc_err_t lkc_audio_source_capture(lkc_audio_source_t *src, const int16_t *pcm, size_t samples_per_channel,
                                    int timeout_ms)
 {
     if (!src || (!pcm && samples_per_channel))
         return LKC_ERR_INVALID_ARG;
-    if (samples_per_channel == 0)
-        return LKC_OK;
-    return lkc_capture_queue_push(src->queue, pcm, samples_per_channel, timeout_ms);
+    /* a capture waiting for room when destroy runs is woken by the queue's close with
+     * LKC_ERR_CLOSED and leaves before the memory goes */
+    int rc = enter(src) ? lkc_capture_queue_push(src->queue, pcm, samples_per_channel, timeout_ms)
+                        : LKC_ERR_CLOSED;
+    lkc_audio_source_unref(src);
+    return rc;
 }
 
 void lkc_audio_source_clear(lkc_audio_source_t *src)
 {
-    if (src)
-        lkc_capture_queue_clear(src->queue);
+    if (!src)
+        return;
+    enter(src);
+    lkc_capture_queue_clear(src->queue);
+    lkc_audio_source_unref(src);
 }
 
 int lkc_audio_source_queued_ms(lkc_audio_source_t *src)
 {
-    return src ? lkc_capture_queue_queued_ms(src->queue) : 0;
+    if (!src)
+        return 0;
+    enter(src);
+    int ms = lkc_capture_queue_queued_ms(src->queue);
+    lkc_audio_source_unref(src);
+    return ms;
 }
 
 lkc_err_t lkc_audio_source_wait_for_playout(lkc_audio_source_t *src, int timeout_ms)
 {
     if (!src)
         return LKC_ERR_INVALID_ARG;
-    lkc_capture_queue_flush(src->queue); /* a trailing partial frame goes out padded */
-    return lkc_capture_queue_wait_empty(src->queue, timeout_ms);
+    int rc = LKC_ERR_CLOSED;
+    if (enter(src)) {
+        lkc_capture_queue_flush(src->queue); /* a trailing partial frame goes out padded */
+        rc = lkc_capture_queue_wait_empty(src->queue, timeout_ms);
+    }
+    lkc_audio_source_unref(src);
+    return rc;
 }
 
 lkc_err_t lkc_audio_source_get_stats(lkc_audio_source_t *src, lkc_audio_source_stats_t *out)
 {
     if (!src || !out)
         return LKC_ERR_INVALID_ARG;
+    enter(src);
     lkc_capture_queue_stats_t qs;
     lkc_capture_queue_stats(src->queue, &qs);
     out->frames_captured = qs.frames_pushed;
     out->frames_sent = atomic_load(&src->frames_sent);
     out->frames_dropped = qs.frames_dropped;
     out->would_block = qs.would_block;
+    lkc_audio_source_unref(src);
     return LKC_OK;
 }
 
 void lkc_audio_source_destroy(lkc_audio_source_t *src)
 {
-    if (!src)
-        return;
-    lkc_capture_queue_close(src->queue); /* wakes blocked captures with LKC_ERR_CLOSED */
-    lkc_audio_source_unref(src);
+    if (!src || atomic_exchange(&src->destroyed, true))
+        return; /* a second destroy while calls still hold it must not drop a reference */
+    lkc_capture_queue_close(src->queue); /* wakes waiting captures and playout waits: LKC_ERR_CLOSED */
+    lkc_audio_source_unref(src); /* frees now, or when the last call or track lets go */
 }

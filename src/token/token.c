@@ -11,6 +11,11 @@
 #include "lkc/lkc.h"
 
 #define DEFAULT_TTL_SECONDS (6 * 3600)
+/* 9999-12-31T23:59:59Z: the latest `exp` a token may carry. Verifiers turn NumericDate
+ * into a calendar time or a float (exact only to 2^53); far beyond this an `exp` wraps
+ * or rounds into the past and the token is born expired. Also keeps now + ttl from
+ * overflowing int64. */
+#define MAX_EXP INT64_C(253402300799)
 
 void lkc_token_options_init(lkc_token_options_t *o)
 {
@@ -36,9 +41,8 @@ static void add_bool_if(JsonBuilder *b, const char *key, bool v)
     }
 }
 
-static char *payload_json(const lkc_token_options_t *o, int64_t now)
+static char *payload_json(const lkc_token_options_t *o, int64_t now, int64_t ttl)
 {
-    int64_t ttl = o->ttl_seconds > 0 ? o->ttl_seconds : DEFAULT_TTL_SECONDS;
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "iss");
@@ -116,8 +120,12 @@ lkc_err_t lkc_token_mint(const lkc_token_options_t *o, char **out_token)
     *out_token = NULL;
 
     int64_t now = o->now > 0 ? o->now : (int64_t)time(NULL);
+    int64_t ttl = o->ttl_seconds ? o->ttl_seconds : DEFAULT_TTL_SECONDS;
+    /* checked without computing now + ttl, which could overflow */
+    if (ttl < 0 || now > MAX_EXP || ttl > MAX_EXP - now)
+        return LKC_ERR_INVALID_ARG;
     static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-    char *payload = payload_json(o, now);
+    char *payload = payload_json(o, now, ttl);
     char *h64 = lkc_base64url_encode(header, strlen(header));
     char *p64 = payload ? lkc_base64url_encode(payload, strlen(payload)) : NULL;
     g_free(payload);

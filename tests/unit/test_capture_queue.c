@@ -114,10 +114,7 @@ static void backpressure_takes_nothing(void)
     int64_t waited = lkc_mono_ms() - t0;
     CHECK(waited >= 140 && waited < 3000, "WOULD_BLOCK after %lld ms, timeout was 150",
           (long long)waited);
-    /* Bigger than the whole queue: never fits, refused at once. */
-    t0 = lkc_mono_ms();
-    CHECK_EQ_INT(lkc_capture_queue_push(q, big, 4801, 5000), LKC_ERR_INVALID_ARG);
-    CHECK(lkc_mono_ms() - t0 < 2000, "oversized push waited");
+    /* (bigger than the whole queue: taken in pieces, see bigger_than_queue_in_pieces) */
     CHECK_EQ_INT(lkc_capture_queue_push(q, NULL, 10, 0), LKC_ERR_INVALID_ARG);
     CHECK_OK(lkc_capture_queue_push(q, NULL, 0, 0));
     /* The rest fits exactly. */
@@ -456,6 +453,131 @@ static void concurrent_producers(void)
     lkc_capture_queue_free(q);
 }
 
+/* (e) A push larger than the whole queue goes in piece by piece as frames are popped:
+ * - with a paced consumer (one frame per 20 ms) 500 ms go through a 100 ms queue, all
+ *   within the call's one timeout; with a timeout shorter than that pace allows, the
+ *   call returns at its deadline (LKC_ERR_TIMEOUT) with a prefix queued;
+ * - the block stays contiguous: a small push from another thread waits until it is in;
+ * - without a consumer: WOULD_BLOCK taking nothing when there is no room at all, and
+ *   TIMEOUT with a whole prefix queued when the room runs out partway;
+ * - close during a split push: LKC_ERR_CLOSED. */
+static void bigger_than_queue_in_pieces(void)
+{
+    lkc_capture_queue_t *q;
+    CHECK_OK(lkc_capture_queue_create(&q, 48000, 1, 100)); /* 4800 samples */
+    consumer_t c = {.q = q, .channels = 1};
+    pthread_t th;
+    pthread_create(&th, NULL, paced_consumer, &c);
+    fill_ramp(big, 0, 24000, 1);
+    int64_t t0 = lkc_mono_ms();
+    CHECK_OK(lkc_capture_queue_push(q, big, 24000, 5000)); /* 500 ms */
+    int64_t took = lkc_mono_ms() - t0;
+    CHECK(took >= 300 && took < 5000, "500 ms through a 100 ms queue took %lld ms", (long long)took);
+    /* 1 s more with a 200 ms timeout: about 100 + 200 ms of it get in, then TIMEOUT at
+     * the one deadline (not 200 ms after the last progress) */
+    fill_ramp(big, 24000, 48000, 1);
+    t0 = lkc_mono_ms();
+    CHECK_EQ_INT(lkc_capture_queue_push(q, big, 48000, 200), LKC_ERR_TIMEOUT);
+    took = lkc_mono_ms() - t0;
+    CHECK(took >= 190 && took < 700, "the 200 ms deadline came after %lld ms", (long long)took);
+    lkc_capture_queue_stats_t st;
+    lkc_capture_queue_stats(q, &st);
+    uint64_t prefix = st.samples_pushed - 24000;
+    CHECK(prefix >= 4800 && prefix < 48000, "%llu samples of the 1 s block went in", (unsigned long long)prefix);
+    CHECK_EQ_INT(prefix % 960, 0); /* room comes in whole frames: everything queued is whole frames */
+    CHECK_OK(lkc_capture_queue_wait_empty(q, 5000));
+    atomic_store(&c.stop, 1);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(c.popped, 24000 + prefix); /* in order: the consumer checked the ramp */
+    lkc_capture_queue_stats(q, &st);
+    CHECK_EQ_INT(st.would_block, 1);
+    CHECK_EQ_INT(st.frames_pushed, 25 + prefix / 960);
+    lkc_capture_queue_free(q);
+
+    /* Contiguous: while a 200 ms block goes into a 40 ms queue, a 10 ms push from another
+     * thread (marker samples -1) waits; it lands before or after the block, never inside. */
+    CHECK_OK(lkc_capture_queue_create(&q, 48000, 1, 40));
+    static int16_t marker[480], got[9600 + 480 + 960];
+    for (int i = 0; i < 480; i++)
+        marker[i] = -1;
+    fill_ramp(big, 0, 9600, 1);
+    pusher_t big_push = {.q = q, .pcm = big, .n = 9600, .timeout_ms = 5000};
+    pusher_t small = {.q = q, .pcm = marker, .n = 480, .timeout_ms = 5000};
+    pthread_t tb, ts;
+    pthread_create(&tb, NULL, push_thread, &big_push);
+    while (lkc_capture_queue_waiters(q) < 1) /* the block is in and waits for room */
+        sched_yield();
+    pthread_create(&ts, NULL, push_thread, &small);
+    while (lkc_capture_queue_waiters(q) < 2) /* and so does the small push */
+        sched_yield();
+    size_t n = 0;
+    int16_t out[960];
+    int64_t deadline = lkc_mono_ms() + 10000;
+    while (!(atomic_load(&big_push.done) && atomic_load(&small.done) && lkc_capture_queue_frames_ready(q) == 0)) {
+        CHECK(lkc_mono_ms() < deadline, "the pushes did not finish");
+        if (lkc_capture_queue_pop_frame(q, out) == 1) {
+            memcpy(got + n, out, sizeof out);
+            n += 960;
+        } else {
+            sched_yield();
+        }
+    }
+    pthread_join(tb, NULL);
+    pthread_join(ts, NULL);
+    CHECK_OK(big_push.rc);
+    CHECK_OK(small.rc);
+    CHECK_EQ_INT(lkc_capture_queue_flush(q), 1); /* the marker's 480 are a partial frame at most */
+    while (lkc_capture_queue_pop_frame(q, out) == 1) {
+        memcpy(got + n, out, sizeof out);
+        n += 960;
+    }
+    size_t at = 0;
+    while (at < n && got[at] == -1)
+        at++;
+    CHECK(at == 0 || at == 480, "the small push went in %zu samples before the block", at);
+    check_ramp(got + at, 0, 9600, 1, "the big block, contiguous");
+    for (size_t i = at + 9600; at == 0 && i < at + 9600 + 480; i++)
+        CHECK(got[i] == -1, "sample %zu after the block is %d, expected the marker", i, got[i]);
+    lkc_capture_queue_free(q);
+
+    /* No consumer. */
+    CHECK_OK(lkc_capture_queue_create(&q, 48000, 1, 100));
+    fill_ramp(big, 0, 14400, 1);
+    CHECK_OK(lkc_capture_queue_push(q, big, 4000, 0));
+    CHECK_EQ_INT(lkc_capture_queue_push(q, big + 4000, 9600, 0), LKC_ERR_TIMEOUT); /* 800 went in */
+    CHECK_EQ_INT(lkc_capture_queue_queued_ms(q), 100);
+    t0 = lkc_mono_ms();
+    CHECK_EQ_INT(lkc_capture_queue_push(q, big, 9600, 150), LKC_ERR_WOULD_BLOCK); /* full: nothing */
+    took = lkc_mono_ms() - t0;
+    CHECK(took >= 140 && took < 3000, "WOULD_BLOCK after %lld ms, timeout was 150", (long long)took);
+    for (int f = 0; f < 5; f++) {
+        CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
+        check_ramp(out, (uint64_t)f * 960, 960, 1, "prefix of the refused block");
+    }
+    t0 = lkc_mono_ms();
+    CHECK_EQ_INT(lkc_capture_queue_push(q, big + 4800, 9600, 150), LKC_ERR_TIMEOUT); /* 4800 went in */
+    took = lkc_mono_ms() - t0;
+    CHECK(took >= 140 && took < 3000, "TIMEOUT after %lld ms, timeout was 150", (long long)took);
+    for (int f = 5; f < 10; f++) {
+        CHECK_EQ_INT(lkc_capture_queue_pop_frame(q, out), 1);
+        check_ramp(out, (uint64_t)f * 960, 960, 1, "queued prefix");
+    }
+    lkc_capture_queue_stats(q, &st);
+    CHECK_EQ_INT(st.would_block, 3);
+    CHECK_EQ_INT(st.samples_pushed, 4000 + 800 + 4800);
+
+    /* close while a split push waits for room */
+    CHECK_OK(lkc_capture_queue_push(q, big, 4800, 0));
+    pusher_t p = {.q = q, .pcm = big, .n = 9600, .timeout_ms = -1};
+    pthread_create(&th, NULL, push_thread, &p);
+    while (lkc_capture_queue_waiters(q) < 1)
+        sched_yield();
+    lkc_capture_queue_close(q);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(p.rc, LKC_ERR_CLOSED);
+    lkc_capture_queue_free(q);
+}
+
 static void bad_arguments(void)
 {
     lkc_capture_queue_t *q = (lkc_capture_queue_t *)&q;
@@ -494,6 +616,7 @@ int main(void)
     RUN(clear_and_wait_empty);
     RUN(close_wakes_everyone);
     RUN(concurrent_producers);
+    RUN(bigger_than_queue_in_pieces);
     RUN(bad_arguments);
     return 0;
 }

@@ -1,5 +1,7 @@
 /* token/: JWT minting against the worked vector of the protocol notes, escaping, and
  * argument checks. (The official verifier accepts lkc's tokens: tests/interop.) */
+#include <time.h>
+
 #include "base/base64.h"
 #include "lkc/lkc.h"
 #include "test.h"
@@ -86,10 +88,64 @@ static void bad_arguments(void)
     lkc_free(tok);
 }
 
+/* (c): ttl_seconds = INT64_MAX used to overflow now + ttl and mint an already expired
+ * token with LKC_OK. A ttl that would put exp past the year 9999 (or overflow) is
+ * refused; the largest one that fits is still minted, exactly. */
+static void ttl_overflow_refused(void)
+{
+    lkc_token_options_t o;
+    lkc_token_options_init(&o);
+    o.api_key = "k";
+    o.api_secret = "s";
+    o.identity = "i";
+    o.grant.room = "r";
+    char *tok = NULL;
+    const int64_t max_exp = INT64_C(253402300799); /* 9999-12-31T23:59:59Z */
+    o.ttl_seconds = INT64_MAX;
+    CHECK_EQ_INT(lkc_token_mint(&o, &tok), LKC_ERR_INVALID_ARG);
+    CHECK(tok == NULL, "a refused mint returned a token");
+    o.now = 1767225600;
+    CHECK_EQ_INT(lkc_token_mint(&o, &tok), LKC_ERR_INVALID_ARG);
+    o.ttl_seconds = INT64_MAX - o.now + 1; /* now + ttl = INT64_MIN after wrapping */
+    CHECK_EQ_INT(lkc_token_mint(&o, &tok), LKC_ERR_INVALID_ARG);
+    o.ttl_seconds = max_exp - o.now + 1;
+    CHECK_EQ_INT(lkc_token_mint(&o, &tok), LKC_ERR_INVALID_ARG);
+    o.ttl_seconds = -1;
+    CHECK_EQ_INT(lkc_token_mint(&o, &tok), LKC_ERR_INVALID_ARG);
+    o.ttl_seconds = INT64_MIN;
+    CHECK_EQ_INT(lkc_token_mint(&o, &tok), LKC_ERR_INVALID_ARG);
+    o.now = INT64_MAX; /* a clock past the limit: nothing can be minted */
+    o.ttl_seconds = 1;
+    CHECK_EQ_INT(lkc_token_mint(&o, &tok), LKC_ERR_INVALID_ARG);
+
+    o.now = 1767225600;
+    o.ttl_seconds = max_exp - o.now; /* the last second that fits */
+    CHECK_OK(lkc_token_mint(&o, &tok));
+    char *p = payload_of(tok);
+    CHECK(strstr(p, "\"exp\":253402300799"), "exp at the limit: %s", p);
+    CHECK(strstr(p, "\"nbf\":1767225600"), "nbf: %s", p);
+    free(p);
+    lkc_free(tok);
+
+    /* the current time with a long but sane ttl (100 years) still works */
+    o.now = 0;
+    o.ttl_seconds = INT64_C(100) * 365 * 24 * 3600;
+    CHECK_OK(lkc_token_mint(&o, &tok));
+    p = payload_of(tok);
+    const char *e = strstr(p, "\"exp\":");
+    CHECK(e, "no exp: %s", p);
+    long long exp = atoll(e + 6);
+    long long now = (long long)time(NULL);
+    CHECK(exp > now + o.ttl_seconds - 60 && exp <= now + o.ttl_seconds + 60, "exp %lld, now %lld", exp, now);
+    free(p);
+    lkc_free(tok);
+}
+
 int main(void)
 {
     RUN(fixed_vector);
     RUN(escaping_attributes_and_admin);
     RUN(bad_arguments);
+    RUN(ttl_overflow_refused);
     return 0;
 }

@@ -1,7 +1,11 @@
 /* `lkc server`, and the local server that `lkc demo` starts: the pinned livekit-server
  * with a loopback-only configuration (every socket on 127.0.0.1 except the ICE/TCP
  * listener, which livekit-server binds on all interfaces; no public STUN servers),
- * development keys devkey/secret. */
+ * development keys devkey/secret.
+ *
+ * livekit-server always runs as our child and never outlives us: `lkc server` stops it
+ * on SIGTERM, SIGINT and SIGHUP (a script's kill, systemd, Ctrl-C, a closed terminal),
+ * and the kernel kills it if we die any other way (PR_SET_PDEATHSIG). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,6 +91,15 @@ static int write_config(const char *path, int http, int udp, int tcp)
     return fclose(f);
 }
 
+/* In the forked child before exec: die with the parent (the thread that forked, which
+ * is the main thread for both callers), even if it is SIGKILLed. */
+static void die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) /* the parent died before prctl */
+        _exit(1);
+}
+
 /* GET / answers "OK" once the server is ready. */
 static bool server_ready(int port)
 {
@@ -128,10 +142,12 @@ int cli_server_start(cli_server_t *s, bool quiet)
     snprintf(log, sizeof log, "%s/server.log", s->dir);
     if (http < 0 || udp < 0 || tcp < 0 || tcp == http || write_config(cfg, http, udp, tcp) != 0)
         return cli_error("cannot prepare the local server's configuration in %s", s->dir);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         return cli_error("fork: %s", strerror(errno));
     if (pid == 0) {
+        die_with_parent(parent);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             dup2(fd, 1);
@@ -191,6 +207,84 @@ void cli_server_stop(cli_server_t *s)
     s->pid = 0;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void on_child(int sig)
+{
+    (void)sig; /* only interrupts sigsuspend */
+}
+
+/* Runs livekit-server with `cfg` as a child until it exits or a stop signal comes; then
+ * stops it (SIGTERM, SIGTERM again to force, SIGKILL after a bound). Returns the exit
+ * status for `lkc server`. */
+static int supervise(const char *bin, const char *cfg)
+{
+    static const int stops[] = {SIGTERM, SIGINT, SIGHUP};
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        sigaddset(&block, stops[i]);
+    sigaddset(&block, SIGCHLD);
+    /* blocked from before the fork to the sigsuspend: no signal is lost in between */
+    sigprocmask(SIG_BLOCK, &block, &old);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop_signal;
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        sigaction(stops[i], &sa, NULL);
+    sa.sa_handler = on_child;
+    sigaction(SIGCHLD, &sa, NULL);
+
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return cli_error("fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        die_with_parent(parent);
+        setpgid(0, 0); /* Ctrl-C reaches only us; we stop it in order */
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            dup2(fd, 0);
+            close(fd);
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL); /* exec resets the handlers, not the mask */
+        execl(bin, bin, "--config", cfg, (char *)NULL);
+        fprintf(stderr, "lkc: cannot run %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    bool exited = false;
+    while (!exited && !stop_signal) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            exited = true;
+        else if (!stop_signal)
+            sigsuspend(&old); /* returns after SIGCHLD or a stop signal was handled */
+    }
+    int rc;
+    if (exited) {
+        rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        fprintf(stderr, "lkc: livekit-server exited (%s %d)\n", WIFEXITED(status) ? "status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        if (rc == 0)
+            rc = 1; /* it is not supposed to end by itself */
+    } else {
+        fprintf(stderr, "lkc: %s: stopping livekit-server (pid %d)\n", strsignal(stop_signal), (int)pid);
+        cli_server_t srv = {.pid = pid};
+        cli_server_stop(&srv);
+        rc = 0;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 int cmd_server(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -205,8 +299,8 @@ int cmd_server(int argc, char **argv)
             return 2;
         }
     }
-    if (port <= 0 || port > 65535)
-        return cli_error("--port must be 1..65535");
+    if (port <= 0 || port > 65533)
+        return cli_error("--port must be 1..65533 (the server also takes the next two ports)");
     const char *bin = cli_server_binary();
     if (!bin)
         return cli_error("livekit-server not found: run scripts/setup in the lkc source tree "
@@ -216,14 +310,18 @@ int cmd_server(int argc, char **argv)
         return cli_error("cannot create a temporary directory: %s", strerror(errno));
     char cfg[300];
     snprintf(cfg, sizeof cfg, "%s/livekit.yaml", dir);
-    if (write_config(cfg, port, port + 2, port + 1) != 0)
+    if (write_config(cfg, port, port + 2, port + 1) != 0) {
+        rmdir(dir);
         return cli_error("cannot write %s", cfg);
+    }
     printf("LIVEKIT_URL=ws://127.0.0.1:%d\nLIVEKIT_API_KEY=" DEV_KEY "\nLIVEKIT_API_SECRET=" DEV_SECRET "\n", port);
     printf("# local livekit-server, loopback only; Ctrl-C stops it. In another terminal:\n"
            "#   export LIVEKIT_URL=ws://127.0.0.1:%d LIVEKIT_API_KEY=" DEV_KEY " LIVEKIT_API_SECRET=" DEV_SECRET "\n"
            "#   lkc join --room demo --identity me\n",
            port);
     fflush(stdout);
-    execl(bin, bin, "--config", cfg, (char *)NULL);
-    return cli_error("cannot run %s: %s", bin, strerror(errno));
+    int rc = supervise(bin, cfg);
+    unlink(cfg);
+    rmdir(dir);
+    return rc;
 }
