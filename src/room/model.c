@@ -10,6 +10,7 @@
 struct lkc_model {
     lkc_room_t *room;
     GHashTable *versions; /* sid -> ParticipantInfo.version (engine thread only) */
+    uint32_t local_version; /* ours, likewise: an older update of ourselves is ignored */
     bool announced;
 };
 
@@ -398,6 +399,7 @@ void lkc__model_join(lkc_model_t *m, const Livekit__JoinResponse *j)
     g_ptr_array_set_size(room->remotes, 0);
     pthread_mutex_unlock(&room->lock);
     g_hash_table_remove_all(m->versions);
+    m->local_version = j->participant ? j->participant->version : 0;
     for (size_t i = 0; i < j->n_other_participants; i++)
         apply_remote(m, j->other_participants[i]);
 }
@@ -408,6 +410,11 @@ void lkc__model_update(lkc_model_t *m, Livekit__ParticipantInfo *const *ps, size
     for (size_t i = 0; i < n; i++) {
         const Livekit__ParticipantInfo *pi = ps[i];
         if (room->local && pi->sid && strcmp(pi->sid, room->local->sid) == 0) {
+            if (pi->version != 0 && pi->version < m->local_version) {
+                LKC_LOGD(MOD, "ignoring an older update of ourselves (v%u)", pi->version);
+                continue;
+            }
+            m->local_version = pi->version;
             lkc_participant_info_t *now = participant_from_proto(pi, true);
             pthread_mutex_lock(&room->lock);
             lkc_participant_info_t *old = room->local;
