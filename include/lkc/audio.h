@@ -154,7 +154,9 @@ LKC_API lkc_err_t lkc_room_set_subscribed(lkc_room_t *room, const char *track_si
 
 typedef struct lkc_audio_stream lkc_audio_stream_t;
 
+/** Stream options. Fill with lkc_audio_stream_options_init() first. */
 typedef struct lkc_audio_stream_options {
+    uint32_t struct_size; /**< set by lkc_audio_stream_options_init(); 0 is refused */
     int sample_rate;   /**< output rate, 8000..48000; default 48000 */
     int channels;      /**< 1 or 2; default 1 (a stereo track is mixed down) */
     int frame_ms;      /**< push variant: frame size handed to on_frame; default 10 */

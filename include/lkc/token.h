@@ -34,7 +34,9 @@ typedef struct lkc_video_grant {
     bool hidden;
 } lkc_video_grant_t;
 
+/** Token options. Fill with lkc_token_options_init() first. */
 typedef struct lkc_token_options {
+    uint32_t struct_size;      /**< set by lkc_token_options_init(); 0 is refused */
     const char *api_key;       /**< becomes `iss`; required */
     const char *api_secret;    /**< the HMAC key; required, never logged */
     const char *identity;      /**< becomes `sub`; required for joining */

@@ -23,7 +23,7 @@
 /* --- sources -------------------------------------------------------------------- */
 
 /* R9: a destroy never frees what a blocked caller still holds. Every public call takes
- * a reference for as long as it is inside (lkc_audio_source_ref/unref), so the memory
+ * a reference for as long as it is inside (lkc__audio_source_ref/unref), so the memory
  * (and the queue's mutex a waiting capture sleeps on) lives until the last of them has
  * returned. Destroy is close-then-free: it marks the source destroyed, closes the queue
  * (every waiting capture and wait_for_playout wakes with LKC_ERR_CLOSED), and drops the
@@ -39,10 +39,8 @@ struct lkc_audio_source {
     atomic_uint_fast64_t frames_sent;
 };
 
-lkc_audio_source_t *lkc_audio_source_ref(lkc_audio_source_t *src);
-void lkc_audio_source_unref(lkc_audio_source_t *src);
-/* The engine registers streams with this (subscription.c): a call to the session. */
-int lkc_media_register_stream(lkc_room_t *room, lkc_audio_stream_t *st);
+lkc_audio_source_t *lkc__audio_source_ref(lkc_audio_source_t *src);
+void lkc__audio_source_unref(lkc_audio_source_t *src);
 
 /* --- local publications ------------------------------------------------------------ */
 
@@ -114,13 +112,13 @@ struct lkc_audio_stream {
 
 /* Allocates a stream of `track_sid` (options checked) that no room feeds yet: create
  * registers it with a room's engine; tests use it alone (destroy frees it as usual). */
-lkc_err_t lkc_audio_stream_new(const lkc_audio_stream_options_t *opts, const char *track_sid,
+lkc_err_t lkc__audio_stream_new(const lkc_audio_stream_options_t *opts, const char *track_sid,
                                lkc_audio_stream_t **out);
-lkc_audio_stream_t *lkc_audio_stream_ref(lkc_audio_stream_t *s);
-void lkc_audio_stream_unref(lkc_audio_stream_t *s);
+lkc_audio_stream_t *lkc__audio_stream_ref(lkc_audio_stream_t *s);
+void lkc__audio_stream_unref(lkc_audio_stream_t *s);
 /* Engine thread: hands decoded PCM (48 kHz, `channels`) to the stream. */
-void lkc_audio_stream_deliver(lkc_audio_stream_t *s, const int16_t *pcm, size_t samples, int channels);
+void lkc__audio_stream_deliver(lkc_audio_stream_t *s, const int16_t *pcm, size_t samples, int channels);
 /* Engine thread: ends the stream (R7): read returns LKC_EOS after the rest, on_end runs. */
-void lkc_audio_stream_end(lkc_audio_stream_t *s);
+void lkc__audio_stream_end(lkc_audio_stream_t *s);
 
 #endif

@@ -27,13 +27,13 @@ lkc_err_t lkc_audio_source_create(int sample_rate, int channels, int queue_ms, l
     return LKC_OK;
 }
 
-lkc_audio_source_t *lkc_audio_source_ref(lkc_audio_source_t *src)
+lkc_audio_source_t *lkc__audio_source_ref(lkc_audio_source_t *src)
 {
     g_atomic_int_inc(&src->refs);
     return src;
 }
 
-void lkc_audio_source_unref(lkc_audio_source_t *src)
+void lkc__audio_source_unref(lkc_audio_source_t *src)
 {
     if (src && g_atomic_int_dec_and_test(&src->refs)) {
         lkc_capture_queue_free(src->queue);
@@ -44,7 +44,7 @@ void lkc_audio_source_unref(lkc_audio_source_t *src)
 /* R9: a call in progress keeps the source alive; a destroyed source is closed. */
 static bool enter(lkc_audio_source_t *src)
 {
-    lkc_audio_source_ref(src);
+    lkc__audio_source_ref(src);
     return !atomic_load(&src->destroyed);
 }
 
@@ -57,7 +57,7 @@ lkc_err_t lkc_audio_source_capture(lkc_audio_source_t *src, const int16_t *pcm, 
      * LKC_ERR_CLOSED and leaves before the memory goes */
     int rc = enter(src) ? lkc_capture_queue_push(src->queue, pcm, samples_per_channel, timeout_ms)
                         : LKC_ERR_CLOSED;
-    lkc_audio_source_unref(src);
+    lkc__audio_source_unref(src);
     return rc;
 }
 
@@ -67,7 +67,7 @@ void lkc_audio_source_clear(lkc_audio_source_t *src)
         return;
     enter(src);
     lkc_capture_queue_clear(src->queue);
-    lkc_audio_source_unref(src);
+    lkc__audio_source_unref(src);
 }
 
 int lkc_audio_source_queued_ms(lkc_audio_source_t *src)
@@ -76,7 +76,7 @@ int lkc_audio_source_queued_ms(lkc_audio_source_t *src)
         return 0;
     enter(src);
     int ms = lkc_capture_queue_queued_ms(src->queue);
-    lkc_audio_source_unref(src);
+    lkc__audio_source_unref(src);
     return ms;
 }
 
@@ -89,7 +89,7 @@ lkc_err_t lkc_audio_source_wait_for_playout(lkc_audio_source_t *src, int timeout
         lkc_capture_queue_flush(src->queue); /* a trailing partial frame goes out padded */
         rc = lkc_capture_queue_wait_empty(src->queue, timeout_ms);
     }
-    lkc_audio_source_unref(src);
+    lkc__audio_source_unref(src);
     return rc;
 }
 
@@ -104,7 +104,7 @@ lkc_err_t lkc_audio_source_get_stats(lkc_audio_source_t *src, lkc_audio_source_s
     out->frames_sent = atomic_load(&src->frames_sent);
     out->frames_dropped = qs.frames_dropped;
     out->would_block = qs.would_block;
-    lkc_audio_source_unref(src);
+    lkc__audio_source_unref(src);
     return LKC_OK;
 }
 
@@ -113,5 +113,5 @@ void lkc_audio_source_destroy(lkc_audio_source_t *src)
     if (!src || atomic_exchange(&src->destroyed, true))
         return; /* a second destroy while calls still hold it must not drop a reference */
     lkc_capture_queue_close(src->queue); /* wakes waiting captures and playout waits: LKC_ERR_CLOSED */
-    lkc_audio_source_unref(src); /* frees now, or when the last call or track lets go */
+    lkc__audio_source_unref(src); /* frees now, or when the last call or track lets go */
 }

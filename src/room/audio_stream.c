@@ -1,11 +1,14 @@
 /* AudioStream: decoded audio of one remote track for the application, pulled from a
- * ring (lkc_audio_stream_read) or pushed to on_frame. The engine side (media.c) decides
- * which streams a track feeds and when they end; this file converts and hands over. */
+ * ring (lkc_audio_stream_read) or pushed to on_frame. The engine side (remote_tracks.c)
+ * decides which streams a track feeds and when they end; this file converts and hands
+ * over, and registers a new stream with the session (LKC__CMD_ADD_STREAM). */
 #include <string.h>
 
 #include "base/log.h"
 #include "room/audio_internal.h"
-#include "room/media.h"
+#include "room/engine.h"
+
+#define REGISTER_WAIT_MS 5000
 
 #define MOD "room.audio"
 
@@ -14,19 +17,20 @@ void lkc_audio_stream_options_init(lkc_audio_stream_options_t *o)
     if (!o)
         return;
     memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
     o->sample_rate = 48000;
     o->channels = 1;
     o->frame_ms = 10;
     o->capacity_ms = 500;
 }
 
-lkc_audio_stream_t *lkc_audio_stream_ref(lkc_audio_stream_t *s)
+lkc_audio_stream_t *lkc__audio_stream_ref(lkc_audio_stream_t *s)
 {
     g_atomic_int_inc(&s->refs);
     return s;
 }
 
-void lkc_audio_stream_unref(lkc_audio_stream_t *s)
+void lkc__audio_stream_unref(lkc_audio_stream_t *s)
 {
     if (!s || !g_atomic_int_dec_and_test(&s->refs))
         return;
@@ -40,24 +44,26 @@ void lkc_audio_stream_unref(lkc_audio_stream_t *s)
 
 static int check_options(const lkc_audio_stream_options_t *o)
 {
-    if (o->sample_rate < 8000 || o->sample_rate > 48000 || o->sample_rate % 50 != 0 ||
+    if (o->struct_size == 0 || o->struct_size > sizeof *o || o->sample_rate < 8000 || o->sample_rate > 48000 || o->sample_rate % 50 != 0 ||
         (o->channels != 1 && o->channels != 2) || o->frame_ms < 10 || o->frame_ms > 100 || o->frame_ms % 10 != 0 ||
         o->capacity_ms < 20 || o->capacity_ms > LKC_PCM_RING_MAX_MS)
         return LKC_ERR_INVALID_ARG;
     return LKC_OK;
 }
 
-lkc_err_t lkc_audio_stream_new(const lkc_audio_stream_options_t *opts, const char *track_sid,
+lkc_err_t lkc__audio_stream_new(const lkc_audio_stream_options_t *opts, const char *track_sid,
                                lkc_audio_stream_t **out)
 {
     if (!track_sid || !*track_sid || !out || strlen(track_sid) >= 64)
         return LKC_ERR_INVALID_ARG;
     *out = NULL;
     lkc_audio_stream_options_t o;
-    if (opts)
-        o = *opts;
-    else
-        lkc_audio_stream_options_init(&o);
+    lkc_audio_stream_options_init(&o);
+    if (opts) {
+        if (opts->struct_size == 0 || opts->struct_size > sizeof o)
+            return LKC_ERR_INVALID_ARG; /* not filled by lkc_audio_stream_options_init() */
+        memcpy(&o, opts, opts->struct_size); /* fields an older caller lacks keep their defaults */
+    }
     if (check_options(&o) != LKC_OK)
         return LKC_ERR_INVALID_ARG;
     lkc_audio_stream_t *s = g_new0(lkc_audio_stream_t, 1);
@@ -78,11 +84,32 @@ lkc_err_t lkc_audio_stream_new(const lkc_audio_stream_options_t *opts, const cha
         rc = lkc_resample_create(&s->resample, LKC_OPUS_RATE, 2, o.sample_rate, o.channels,
                                  LKC_RESAMPLE_QUALITY_DEFAULT);
     if (rc != LKC_OK) {
-        lkc_audio_stream_unref(s);
+        lkc__audio_stream_unref(s);
         return rc;
     }
     *out = s;
     return LKC_OK;
+}
+
+static void stream_cmd_free(gpointer p)
+{
+    lkc__stream_cmd_t *c = p;
+    if (c->stream)
+        lkc__audio_stream_unref(c->stream);
+    g_free(c);
+}
+
+/* The session checks the track against the model and, in one step on its thread, makes
+ * the stream live (R1). */
+static int register_stream(lkc_room_t *room, lkc_audio_stream_t *st)
+{
+    if (!lkc__room_enter(room))
+        return LKC_ERR_CLOSED;
+    lkc__stream_cmd_t *c = g_new0(lkc__stream_cmd_t, 1);
+    c->stream = lkc__audio_stream_ref(st);
+    int rc = lkc__engine_call(room, LKC__CMD_ADD_STREAM, c, stream_cmd_free, NULL, NULL, REGISTER_WAIT_MS);
+    lkc__room_leave(room);
+    return rc;
 }
 
 lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_sid, const lkc_audio_stream_options_t *opts,
@@ -91,18 +118,16 @@ lkc_err_t lkc_audio_stream_create(lkc_room_t *room, const char *track_sid, const
     if (!room || !track_sid || !*track_sid || !out || strlen(track_sid) >= 64)
         return LKC_ERR_INVALID_ARG;
     *out = NULL;
-    if (opts && check_options(opts) != LKC_OK)
-        return LKC_ERR_INVALID_ARG;
     if (lkc__room_on_engine_thread(room))
         return LKC_ERR_STATE;
     /* R1: every fallible step first; the stream becomes live only when the engine has
      * registered it against an existing track, in one step on its own thread */
     lkc_audio_stream_t *s;
-    int rc = lkc_audio_stream_new(opts, track_sid, &s);
+    int rc = lkc__audio_stream_new(opts, track_sid, &s);
     if (rc == LKC_OK) {
-        rc = lkc_media_register_stream(room, s); /* takes its own reference on success */
+        rc = register_stream(room, s); /* takes its own reference on success */
         if (rc != LKC_OK)
-            lkc_audio_stream_unref(s);
+            lkc__audio_stream_unref(s);
     }
     if (rc == LKC_OK)
         *out = s;
@@ -116,7 +141,7 @@ int lkc_audio_stream_read(lkc_audio_stream_t *s, int16_t *pcm, size_t max_sample
     /* R9: the reference keeps the ring (and the mutex a waiting read sleeps on) alive
      * until this read has left; destroy closes the ring, which wakes it with
      * LKC_ERR_CLOSED */
-    lkc_audio_stream_ref(s);
+    lkc__audio_stream_ref(s);
     int rc;
     if (atomic_load(&s->detached))
         rc = LKC_ERR_CLOSED;
@@ -124,7 +149,7 @@ int lkc_audio_stream_read(lkc_audio_stream_t *s, int16_t *pcm, size_t max_sample
         rc = LKC_ERR_STATE; /* a push stream */
     else
         rc = lkc_pcm_ring_read(s->ring, pcm, max_samples_per_channel, timeout_ms, 0);
-    lkc_audio_stream_unref(s);
+    lkc__audio_stream_unref(s);
     return rc;
 }
 
@@ -132,7 +157,7 @@ lkc_err_t lkc_audio_stream_get_stats(lkc_audio_stream_t *s, lkc_audio_stream_sta
 {
     if (!s || !out)
         return LKC_ERR_INVALID_ARG;
-    lkc_audio_stream_ref(s);
+    lkc__audio_stream_ref(s);
     pthread_mutex_lock(&s->stats_lock);
     *out = s->stats;
     pthread_mutex_unlock(&s->stats_lock);
@@ -143,7 +168,7 @@ lkc_err_t lkc_audio_stream_get_stats(lkc_audio_stream_t *s, lkc_audio_stream_sta
         out->samples_dropped += rs.samples_dropped;
     }
     out->ended = atomic_load(&s->ended);
-    lkc_audio_stream_unref(s);
+    lkc__audio_stream_unref(s);
     return LKC_OK;
 }
 
@@ -159,7 +184,7 @@ void lkc_audio_stream_destroy(lkc_audio_stream_t *s)
     if (s->ring)
         lkc_pcm_ring_close(s->ring); /* waiting reads return LKC_ERR_CLOSED (R9) */
     /* frees now, or when the last read, get_stats or the engine (at its next pass) lets go */
-    lkc_audio_stream_unref(s);
+    lkc__audio_stream_unref(s);
 }
 
 /* --- engine side ------------------------------------------------------------------ */
@@ -172,7 +197,7 @@ static void call_on_frame(lkc_audio_stream_t *s, const int16_t *pcm, size_t n)
     pthread_mutex_unlock(&s->cb_lock);
 }
 
-void lkc_audio_stream_deliver(lkc_audio_stream_t *s, const int16_t *pcm, size_t samples, int channels)
+void lkc__audio_stream_deliver(lkc_audio_stream_t *s, const int16_t *pcm, size_t samples, int channels)
 {
     if (atomic_load(&s->detached) || atomic_load(&s->ended))
         return;
@@ -217,7 +242,7 @@ void lkc_audio_stream_deliver(lkc_audio_stream_t *s, const int16_t *pcm, size_t 
     }
 }
 
-void lkc_audio_stream_end(lkc_audio_stream_t *s)
+void lkc__audio_stream_end(lkc_audio_stream_t *s)
 {
     if (atomic_exchange(&s->ended, true))
         return;

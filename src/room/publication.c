@@ -27,7 +27,7 @@ static lkc_track_t *track_new(lkc_room_t *room, lkc_audio_source_t *src, const l
     lkc_track_t *t = g_new0(lkc_track_t, 1);
     t->refs = 1; /* the application's */
     t->room = room;
-    t->src = lkc_audio_source_ref(src);
+    t->src = lkc__audio_source_ref(src);
     lkc_random_uuid(t->cid);
     t->name = g_strdup(o->name && *o->name ? o->name : "audio");
     t->source = o->source;

@@ -25,7 +25,29 @@ struct lkc__remote_tracks {
     lkc__remote_tracks_ports_t ports;
     GPtrArray *remotes;      /* remote_t*, one per receiving m-line */
     GHashTable *streams;     /* track sid -> GPtrArray of lkc_audio_stream_t* (engine refs) */
+    int64_t last_prune_us;
 };
+
+#define PRUNE_US 1000000
+
+/* Streams the application destroyed are let go here too, not only when audio comes: a
+ * silent or unsubscribed track would otherwise keep them (ring, resampler) until it ends. */
+static void prune_detached(lkc__remote_tracks_t *m)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, m->streams);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        GPtrArray *a = value;
+        for (guint i = a->len; i-- > 0;) {
+            lkc_audio_stream_t *st = g_ptr_array_index(a, i);
+            if (atomic_load(&st->detached)) {
+                g_ptr_array_remove_index(a, i);
+                lkc__audio_stream_unref(st);
+            }
+        }
+    }
+}
 
 /* --- streams ------------------------------------------------------------------- */
 
@@ -34,8 +56,8 @@ static void streams_free(gpointer p)
     GPtrArray *a = p;
     for (guint i = 0; i < a->len; i++) {
         lkc_audio_stream_t *st = g_ptr_array_index(a, i);
-        lkc_audio_stream_end(st);
-        lkc_audio_stream_unref(st);
+        lkc__audio_stream_end(st);
+        lkc__audio_stream_unref(st);
     }
     g_ptr_array_free(a, TRUE);
 }
@@ -60,10 +82,10 @@ static void deliver(void *user, const int16_t *pcm, size_t samples, int channels
         lkc_audio_stream_t *st = g_ptr_array_index(a, i);
         if (atomic_load(&st->detached)) { /* the application let go */
             g_ptr_array_remove_index(a, i);
-            lkc_audio_stream_unref(st);
+            lkc__audio_stream_unref(st);
             continue;
         }
-        lkc_audio_stream_deliver(st, pcm, samples, channels);
+        lkc__audio_stream_deliver(st, pcm, samples, channels);
         i++;
     }
 }
@@ -279,6 +301,10 @@ void lkc__remote_tracks_on_rtcp(lkc__remote_tracks_t *m, uint8_t *pkt, size_t le
 int64_t lkc__remote_tracks_run(lkc__remote_tracks_t *m, int64_t now)
 {
     int64_t next = LKC_MEDIA_CLOCK_NEVER;
+    if (now - m->last_prune_us >= PRUNE_US) {
+        m->last_prune_us = now;
+        prune_detached(m);
+    }
     for (guint i = 0; i < m->remotes->len; i++) {
         remote_t *r = g_ptr_array_index(m->remotes, i);
         deliver_ctx_t d = {m, lkc_receiver_track_sid(r->rx), r->rx};

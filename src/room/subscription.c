@@ -1,6 +1,5 @@
-/* The public subscription calls: lkc_room_set_subscribed, and the registration of an
- * AudioStream on its remote track (for audio_stream.c). Both are calls to the session,
- * which checks the track against the model. */
+/* The public subscription call lkc_room_set_subscribed: a call to the session, which
+ * checks the track against the model before it asks the server. */
 #include "room/audio_internal.h"
 #include "room/engine.h"
 
@@ -25,25 +24,6 @@ lkc_err_t lkc_room_set_subscribed(lkc_room_t *room, const char *track_sid, bool 
     c->track_sid = g_strdup(track_sid);
     c->subscribe = subscribed;
     int rc = lkc__engine_call(room, LKC__CMD_SET_SUBSCRIBED, c, subscription_free, NULL, NULL, CALL_WAIT_MS);
-    lkc__room_leave(room);
-    return rc;
-}
-
-static void stream_cmd_free(gpointer p)
-{
-    lkc__stream_cmd_t *c = p;
-    if (c->stream)
-        lkc_audio_stream_unref(c->stream);
-    g_free(c);
-}
-
-int lkc_media_register_stream(lkc_room_t *room, lkc_audio_stream_t *st)
-{
-    if (!lkc__room_enter(room))
-        return LKC_ERR_CLOSED;
-    lkc__stream_cmd_t *c = g_new0(lkc__stream_cmd_t, 1);
-    c->stream = lkc_audio_stream_ref(st);
-    int rc = lkc__engine_call(room, LKC__CMD_ADD_STREAM, c, stream_cmd_free, NULL, NULL, CALL_WAIT_MS);
     lkc__room_leave(room);
     return rc;
 }

@@ -13,7 +13,7 @@ void lkc__track_unref(lkc_track_t *t)
 {
     if (!t || !g_atomic_int_dec_and_test(&t->refs))
         return;
-    lkc_audio_source_unref(t->src);
+    lkc__audio_source_unref(t->src);
     g_free(t->name);
     pthread_mutex_destroy(&t->lock);
     pthread_cond_destroy(&t->cond);

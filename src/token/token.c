@@ -22,6 +22,7 @@ void lkc_token_options_init(lkc_token_options_t *o)
     if (!o)
         return;
     memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
     o->grant.room_join = true;
     o->grant.can_publish = true;
     o->grant.can_subscribe = true;
@@ -106,9 +107,15 @@ static char *payload_json(const lkc_token_options_t *o, int64_t now, int64_t ttl
     return text;
 }
 
-lkc_err_t lkc_token_mint(const lkc_token_options_t *o, char **out_token)
+lkc_err_t lkc_token_mint(const lkc_token_options_t *opts, char **out_token)
 {
-    if (!o || !out_token || empty(o->api_key) || empty(o->api_secret))
+    if (!opts || !out_token || opts->struct_size == 0 || opts->struct_size > sizeof(lkc_token_options_t))
+        return LKC_ERR_INVALID_ARG; /* not filled by lkc_token_options_init() */
+    lkc_token_options_t copy;
+    lkc_token_options_init(&copy);
+    memcpy(&copy, opts, opts->struct_size); /* fields an older caller lacks keep their defaults */
+    const lkc_token_options_t *o = &copy;
+    if (empty(o->api_key) || empty(o->api_secret))
         return LKC_ERR_INVALID_ARG;
     if (o->grant.room_join && (empty(o->identity) || empty(o->grant.room)))
         return LKC_ERR_INVALID_ARG;

@@ -105,7 +105,7 @@ static void capture_inside_destroy_gets_closed(void)
 {
     lkc_audio_source_t *src = NULL;
     CHECK_OK(lkc_audio_source_create(16000, 1, 100, &src));
-    lkc_audio_source_ref(src); /* as a publishing track does */
+    lkc__audio_source_ref(src); /* as a publishing track does */
     lkc_audio_source_destroy(src);
     lkc_audio_source_destroy(src); /* a second destroy while held drops nothing */
     CHECK_EQ_INT(g_atomic_int_get(&src->refs), 1);
@@ -115,7 +115,7 @@ static void capture_inside_destroy_gets_closed(void)
     lkc_audio_source_stats_t st;
     CHECK_OK(lkc_audio_source_get_stats(src, &st));
     CHECK_EQ_INT(st.frames_captured, 0);
-    lkc_audio_source_unref(src); /* the "track" lets go: freed (LSan would see a leak) */
+    lkc__audio_source_unref(src); /* the "track" lets go: freed (LSan would see a leak) */
 }
 
 int main(void)

@@ -4,7 +4,7 @@
  * exit: no leak), the thread count is back at its baseline.
  *
  * Two settings, 1000 iterations each:
- * - a stream no room feeds (lkc_audio_stream_new, what create builds before it registers
+ * - a stream no room feeds (lkc__audio_stream_new, what create builds before it registers
  *   it): the readers hold the last references, so the last reader to leave frees it —
  *   the case where a destroy that freed at once would pull the mutex from under them;
  * - real streams (lkc_audio_stream_create) of a remote track on the test server: a
@@ -109,7 +109,7 @@ static void readers_hold_the_last_references(void)
         o.channels = 1 + it % 2;
         o.sample_rate = it % 3 ? 48000 : 16000;
         lkc_audio_stream_t *s = NULL;
-        CHECK_OK(lkc_audio_stream_new(&o, "TR_standalone", &s));
+        CHECK_OK(lkc__audio_stream_new(&o, "TR_standalone", &s));
         destroy_under_readers(s, it, &tm);
     }
     lkc_test_check_baseline(base_threads, base_fds, "1000 destroys under blocked reads (no room)");
