@@ -2,13 +2,16 @@
 #   make demo   set up what is missing, build, and run the demo against a local server
 #   make test   set up, build, and run every test (ASan+UBSan with gcc; TSan with clang)
 # Other targets: make (build), make bench, make install PREFIX=..., make clean.
+#   make fuzz   builds the libFuzzer targets of tests/fuzz with clang in build/fuzz and runs each
+#               for FUZZ_SECONDS (default 60) on a copy of its corpus; fails on new crash files
+#               (build/fuzz/crashes/). make test replays every corpus (ctest fuzz.replay_*).
 
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CMAKE_FLAGS ?=
 
-.PHONY: all build setup demo test test-asan test-tsan bench install clean
+.PHONY: all build setup demo test test-asan test-tsan bench fuzz install clean
 
 all: build
 
@@ -38,6 +41,10 @@ test-tsan: setup
 
 bench: build
 	bench/run
+
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tests/fuzz/run
 
 install: build
 	cmake --install build --prefix $(PREFIX)

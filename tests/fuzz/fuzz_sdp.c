@@ -4,12 +4,8 @@
  *   and copy(A) equals A.
  * A broken contract aborts (this is a test harness, not library code).
  *
- * Build by hand (not built by CMake yet):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
- *     tests/fuzz/fuzz_sdp.c src/rtc/sdp*.c src/base/log.c src/base/rand.c \
- *     src/base/error.c -lcrypto -o fuzz_sdp
- *   mkdir corpus && cp tests/unit/data/sdp/[a-z]*.sdp corpus
- *   ./fuzz_sdp -max_len=8192 -dict=tests/unit/data/sdp/fuzz.dict corpus
+ * Built by CMake: fuzz_sdp with -DLKC_FUZZ=ON (clang; `make fuzz` runs it with
+ * -max_len=8192 -dict=tests/unit/data/sdp/fuzz.dict), fuzz_replay_sdp in every build.
  */
 #include <stdint.h>
 #include <stdio.h>
