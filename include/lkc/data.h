@@ -32,7 +32,9 @@ LKC_API void lkc_data_options_init(lkc_data_options_t *o);
 
 /** Sends `len` bytes to the room. The payload is copied; the call returns once the
  *  packet is queued for the transport. Reliable packets are delivered in order and
- *  none is dropped (also those sent before the data channel is open: they wait for it);
+ *  none is dropped (also those sent before the data channel is open, or while the room is
+ *  RECONNECTING: they wait for it, and a reliable packet is kept until the server has
+ *  acknowledged it, so a reconnect sends again what the server did not get);
  *  lossy packets may be dropped when the channel is busy.
  *  Backpressure: when lkc already holds LKC_DATA_MAX_QUEUED bytes of unsent packets
  *  (the network is slower than the sender), the call waits up to `opts->timeout_ms` for

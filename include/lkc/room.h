@@ -40,7 +40,7 @@ typedef enum lkc_state {
     LKC_STATE_DISCONNECTED = 0,
     LKC_STATE_CONNECTING = 1,
     LKC_STATE_CONNECTED = 2,
-    LKC_STATE_RECONNECTING = 3,       /**< not produced yet: lkc does not reconnect */
+    LKC_STATE_RECONNECTING = 3,       /**< the connection was lost; lkc is getting it back */
 } lkc_state_t;
 
 /** Why a session ended (or LKC_FAILURE_NONE when it ended because the app closed it). */
@@ -63,9 +63,16 @@ typedef enum lkc_failure {
     LKC_FAILURE_MEDIA,                /**< a peer connection failed (ICE) */
     LKC_FAILURE_DTLS,                 /**< DTLS failed: handshake, or fingerprint mismatch */
     LKC_FAILURE_PROTOCOL,             /**< the server sent something lkc cannot use */
-    LKC_FAILURE_MAX_RETRIES,          /**< reconnect attempts exhausted (not produced yet: lkc does not reconnect) */
+    LKC_FAILURE_MAX_RETRIES,          /**< reconnect attempts exhausted (the message says the last cause) */
     LKC_FAILURE_INTERNAL,             /**< a bug in lkc */
 } lkc_failure_t;
+
+/** How a lost connection is being (or was) recovered. */
+typedef enum lkc_reconnect_kind {
+    LKC_RECONNECT_RESUME = 0, /**< the same session: participant, tracks and data sequence kept */
+    LKC_RECONNECT_FULL = 1,   /**< a new join with the same identity: tracks published again,
+                                   streams carried over to the same remote tracks */
+} lkc_reconnect_kind_t;
 
 typedef enum lkc_participant_state {
     LKC_PARTICIPANT_JOINING = 0,
@@ -190,7 +197,14 @@ typedef struct lkc_room_handlers {
     void (*on_track_unmuted)(lkc_room_t *room, const lkc_participant_info_t *p,
                              const lkc_track_info_t *track, void *user);
     void (*on_speakers_changed)(lkc_room_t *room, const lkc_speaker_t *speakers, size_t n, void *user);
-    void (*reserved[32])(void); /**< zero; room for handlers of later versions */
+    /** The connection was lost (`cause`) and lkc is recovering it (state RECONNECTING).
+     *  Called again with LKC_RECONNECT_FULL when a resume did not work. Media and data
+     *  sent meanwhile wait (reliable data is kept, see lkc_room_publish_data). */
+    void (*on_reconnecting)(lkc_room_t *room, lkc_reconnect_kind_t kind, lkc_failure_t cause, void *user);
+    /** Recovered: signal, both connections and the data channels are up again, `ms` after
+     *  the loss was noticed (state CONNECTED). */
+    void (*on_reconnected)(lkc_room_t *room, lkc_reconnect_kind_t kind, int64_t ms, void *user);
+    void (*reserved[30])(void); /**< zero; room for handlers of later versions */
 } lkc_room_handlers_t;
 
 /** Which ICE candidates lkc gathers and uses. */
@@ -209,7 +223,15 @@ typedef struct lkc_room_options {
     lkc_ice_policy_t ice_policy;/**< default LKC_ICE_ALL */
     const char *ca_file;        /**< wss: trust this PEM CA file instead of the system CAs */
     int connect_timeout_ms;     /**< signal connect + join; default 10000 (0 = default) */
-    lkc_room_handlers_t handlers; /**< last: new options are added after it */
+    lkc_room_handlers_t handlers; /**< new options are added after it */
+    /** Reconnection: attempts before the session ends with LKC_FAILURE_MAX_RETRIES
+     *  (default 10; 0 = never reconnect: a lost connection ends the session). A resume is
+     *  tried first, a full reconnect after a resume fails. Attempt n waits a random time
+     *  up to min(reconnect_max_delay_ms, reconnect_delay_ms * 2^(n-2)) (the first goes at
+     *  once). A refused token (401/403) or a server leave that says disconnect stops at once. */
+    int reconnect_attempts;
+    int reconnect_delay_ms;     /**< default 300 */
+    int reconnect_max_delay_ms; /**< default 7000 */
 } lkc_room_options_t;
 
 /** Fills `o` with the defaults (and its struct_size). Any thread. */
@@ -271,12 +293,20 @@ LKC_API lkc_err_t lkc_room_get_participants(lkc_room_t *room, lkc_participant_li
 /** Frees a list from lkc_room_get_participants(). NULL is ignored. Any thread. */
 LKC_API void lkc_participant_list_free(lkc_participant_list_t *list);
 
+/** Reliable packets are numbered 1, 2, ... in the order lkc_room_publish_data() took them,
+ *  from each lkc_room_connect(). After a session ended, copies the number of the first
+ *  one lkc cannot say was delivered to the server and how many follow it (0 when every
+ *  packet was; they were all taken, in order, so the app can send them again after a new
+ *  connect). While connected or reconnecting: LKC_ERR_STATE. Any thread. */
+LKC_API lkc_err_t lkc_room_undelivered_data(const lkc_room_t *room, uint64_t *first, uint64_t *count);
+
 /** Names of the enums, for logs and messages: static strings (never freed, never
  *  NULL; "?" for a value lkc does not know). Any thread. */
 LKC_API const char *lkc_state_str(lkc_state_t state);
 LKC_API const char *lkc_failure_str(lkc_failure_t reason);
 LKC_API const char *lkc_track_source_str(lkc_track_source_t source);
 LKC_API const char *lkc_track_kind_str(lkc_track_kind_t kind);
+LKC_API const char *lkc_reconnect_kind_str(lkc_reconnect_kind_t kind);
 
 #ifdef __cplusplus
 }

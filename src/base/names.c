@@ -60,3 +60,12 @@ const char *lkc_track_kind_str(lkc_track_kind_t kind)
     }
     return "?";
 }
+
+const char *lkc_reconnect_kind_str(lkc_reconnect_kind_t kind)
+{
+    switch (kind) {
+    case LKC_RECONNECT_RESUME: return "resume";
+    case LKC_RECONNECT_FULL: return "full";
+    }
+    return "?";
+}

@@ -19,6 +19,7 @@ typedef enum lkc__cmd {
     LKC__CMD_SEND_DATA,        /* lkc__outgoing_t* (data_packet.h) */
     LKC__CMD_ADD_STREAM,       /* call: lkc__stream_cmd_t*: register a stream on its track */
     LKC__CMD_PC_STATS,         /* call: lkc__stats_cmd_t* */
+    LKC__CMD_SIMULATE,         /* call: int* (LKC__SIMULATE_*): the server's SimulateScenario (tests) */
 } lkc__cmd_t;
 
 typedef struct lkc__subscription_cmd {

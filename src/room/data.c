@@ -13,6 +13,8 @@ struct lkc_data {
     lkc_room_t *room;
     lkc__data_ports_t ports;
     GQueue queue;           /* lkc__outgoing_t*, waiting for the channels */
+    GQueue sent;            /* reliable lkc__outgoing_t* sent, not yet acknowledged (in order) */
+    uint64_t taken;         /* reliable packets taken so far (their numbers) */
     bool blocked;           /* SCTP refused a reliable packet: wait for lkc__data_sendable */
     uint64_t lossy_dropped;
     uint32_t next_seq;      /* reliable packets: 1, 2, ... per session */
@@ -26,6 +28,7 @@ lkc_data_t *lkc__data_new(lkc_room_t *room, const lkc__data_ports_t *ports)
     d->ports = *ports;
     d->next_seq = 1;
     g_queue_init(&d->queue);
+    g_queue_init(&d->sent);
     d->last_seq = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return d;
 }
@@ -35,6 +38,7 @@ void lkc__data_free(lkc_data_t *d)
     if (!d)
         return;
     g_queue_clear_full(&d->queue, lkc__outgoing_free);
+    g_queue_clear_full(&d->sent, lkc__outgoing_free);
     g_hash_table_destroy(d->last_seq);
     g_free(d);
 }
@@ -49,19 +53,82 @@ unsigned lkc__data_queued(const lkc_data_t *d)
     return g_queue_get_length((GQueue *)&d->queue);
 }
 
+unsigned lkc__data_unacked(const lkc_data_t *d)
+{
+    return g_queue_get_length((GQueue *)&d->sent);
+}
+
+void lkc__data_acked_all(lkc_data_t *d)
+{
+    g_queue_clear_full(&d->sent, lkc__outgoing_free);
+}
+
+/* The unacknowledged packets go back to the head of the queue, in order. */
+static void requeue_sent(lkc_data_t *d, bool new_numbers)
+{
+    lkc__outgoing_t *o;
+    while ((o = g_queue_pop_tail(&d->sent))) {
+        if (new_numbers)
+            o->seq = 0;
+        g_queue_push_head(&d->queue, o);
+    }
+    if (new_numbers)
+        for (GList *l = d->queue.head; l; l = l->next)
+            ((lkc__outgoing_t *)l->data)->seq = 0;
+    d->blocked = false;
+}
+
+void lkc__data_resume(lkc_data_t *d, uint32_t last_seq)
+{
+    lkc__outgoing_t *o;
+    while ((o = g_queue_peek_head(&d->sent)) && o->seq <= last_seq)
+        lkc__outgoing_free(g_queue_pop_head(&d->sent));
+    unsigned n = g_queue_get_length(&d->sent);
+    if (n)
+        LKC_LOGI(MOD, "resume: the server has up to #%u; %u reliable packet(s) go again", last_seq, n);
+    requeue_sent(d, false);
+}
+
+void lkc__data_restart(lkc_data_t *d)
+{
+    unsigned n = g_queue_get_length(&d->sent);
+    if (n)
+        LKC_LOGI(MOD, "full reconnect: %u reliable packet(s) not known to be delivered go again", n);
+    requeue_sent(d, true);
+    d->next_seq = 1;
+    g_hash_table_remove_all(d->last_seq); /* senders' numbering is per session */
+}
+
+void lkc__data_undelivered(const lkc_data_t *d, uint64_t *first, uint64_t *count)
+{
+    *first = 0;
+    *count = 0;
+    const GQueue *qs[2] = {&d->sent, &d->queue};
+    for (int k = 0; k < 2; k++)
+        for (const GList *l = qs[k]->head; l; l = l->next) {
+            const lkc__outgoing_t *o = l->data;
+            if (o->kind != LKC_DATA_RELIABLE)
+                continue;
+            if (*count == 0)
+                *first = o->num;
+            (*count)++;
+        }
+}
+
 /* Sends what is queued while the channels take it. A reliable packet SCTP cannot take
  * stays at the head until it can (lkc__data_sendable); a lossy one is dropped. */
 void lkc__data_flush(lkc_data_t *d)
 {
     lkc__outgoing_t *o;
     while (!d->blocked && (o = g_queue_peek_head(&d->queue))) {
-        uint32_t seq = o->kind == LKC_DATA_RELIABLE ? d->next_seq : 0;
+        bool fresh = o->kind == LKC_DATA_RELIABLE && o->seq == 0;
+        uint32_t seq = o->kind != LKC_DATA_RELIABLE ? 0 : fresh ? d->next_seq : o->seq;
         size_t n;
         uint8_t *buf = lkc__data_pack(o, seq, &n);
         int rc = d->ports.send(d->ports.user, o->kind, buf, n);
         g_free(buf);
-        if (rc == LKC_ERR_STATE)
-            return; /* not open yet: keep it queued */
+        if (rc == LKC_ERR_STATE || (rc == LKC_ERR_CLOSED && o->kind == LKC_DATA_RELIABLE))
+            return; /* not open (yet, or any more): keep it queued for the (re)connected channel */
         if (rc == LKC_ERR_WOULD_BLOCK && o->kind == LKC_DATA_RELIABLE) {
             d->blocked = true;
             LKC_LOGD(MOD, "SCTP buffer full: %u packet(s) wait", g_queue_get_length(&d->queue));
@@ -72,9 +139,15 @@ void lkc__data_flush(lkc_data_t *d)
                      (unsigned long long)d->lossy_dropped);
         else if (rc != LKC_OK && rc != LKC_ERR_WOULD_BLOCK)
             LKC_LOGW(MOD, "a data packet could not be sent: %s", lkc_err_str(rc));
-        if (rc == LKC_OK && seq)
-            d->next_seq++;
-        lkc__outgoing_free(g_queue_pop_head(&d->queue));
+        g_queue_pop_head(&d->queue);
+        if (rc == LKC_OK && seq) {
+            if (fresh)
+                d->next_seq++;
+            o->seq = seq;
+            g_queue_push_tail(&d->sent, o); /* kept until the server has it */
+        } else {
+            lkc__outgoing_free(o);
+        }
     }
 }
 
@@ -86,6 +159,8 @@ void lkc__data_sendable(lkc_data_t *d)
 
 void lkc__data_send(lkc_data_t *d, lkc__outgoing_t *o)
 {
+    if (o->kind == LKC_DATA_RELIABLE)
+        o->num = ++d->taken;
     g_queue_push_tail(&d->queue, o);
     lkc__data_flush(d);
 }

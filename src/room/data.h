@@ -1,7 +1,8 @@
 /* Data packets on the engine thread: the send queue (packets wait for the publisher's
  * channels, and while SCTP's buffer is full), reliable sequence numbers (1, 2, ... per
- * session), and the receive path with de-duplication per sender. Received packets are
- * reported through events.h. */
+ * session), the replay buffer (a reliable packet is kept after it was sent until the
+ * server has acknowledged it, and sent again after a reconnect), and the receive path
+ * with de-duplication per sender. Received packets are reported through events.h. */
 #ifndef LKC_ROOM_DATA_H
 #define LKC_ROOM_DATA_H
 
@@ -11,7 +12,8 @@ typedef struct lkc_data lkc_data_t;
 
 typedef struct lkc__data_ports {
     /* Sends an encoded DataPacket on the publisher channel of `kind`: LKC_OK,
-     * LKC_ERR_STATE (not open yet: keep it), LKC_ERR_WOULD_BLOCK (SCTP full), or another
+     * LKC_ERR_STATE (not open yet: keep it), LKC_ERR_CLOSED (the channel is gone: a reliable
+     * packet is kept for the reconnected one), LKC_ERR_WOULD_BLOCK (SCTP full), or another
      * error (the packet is dropped with a warning). */
     int (*send)(void *user, lkc_data_kind_t kind, const uint8_t *buf, size_t len);
     void *user;
@@ -28,8 +30,21 @@ void lkc__data_flush(lkc_data_t *d);
 void lkc__data_sendable(lkc_data_t *d);
 /* A DataPacket that arrived on a channel of `kind`. */
 void lkc__data_receive(lkc_data_t *d, const uint8_t *buf, size_t len, lkc_data_kind_t kind);
+/* SCTP says the server acknowledged everything sent so far: the replay buffer empties. */
+void lkc__data_acked_all(lkc_data_t *d);
+/* A resume: the server has every packet up to `last_seq` (ReconnectResponse); the rest of
+ * the replay buffer goes out again first, with the same sequence numbers, once the
+ * channels are open (the server drops numbers it already has). */
+void lkc__data_resume(lkc_data_t *d, uint32_t last_seq);
+/* A full reconnect: a new session on the server, so sequence numbers start again at 1;
+ * the packets not known to be delivered go out again first. */
+void lkc__data_restart(lkc_data_t *d);
+/* Reliable packets not known to be delivered: the number of the first and how many
+ * (0, 0 when none). */
+void lkc__data_undelivered(const lkc_data_t *d, uint64_t *first, uint64_t *count);
 /* Counters, for tests and logs. */
 uint32_t lkc__data_next_seq(const lkc_data_t *d);
 unsigned lkc__data_queued(const lkc_data_t *d);
+unsigned lkc__data_unacked(const lkc_data_t *d);
 
 #endif

@@ -14,6 +14,8 @@
 typedef struct lkc__outgoing {
     lkc_room_t *room;       /* set while the packet counts in room->data_queued */
     size_t cost;
+    uint64_t num;           /* reliable: 1, 2, ... in the order lkc took them (data.c) */
+    uint32_t seq;           /* reliable: the sequence number it was sent with (0: not yet) */
     lkc_data_kind_t kind;
     uint8_t *payload;
     size_t len;

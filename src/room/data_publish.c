@@ -39,6 +39,13 @@ size_t lkc_room_max_data_payload(const lkc_room_t *room)
     return room ? max_payload_in(atomic_load(&((lkc_room_t *)room)->max_data_payload)) : 0;
 }
 
+/* Connected, or reconnecting: then packets wait in lkc's queue for the connection. */
+static bool live(lkc_room_t *room)
+{
+    int st = atomic_load(&room->state);
+    return st == LKC_STATE_CONNECTED || st == LKC_STATE_RECONNECTING;
+}
+
 /* Waits until `cost` more bytes fit in the room's data queue, and counts them: `timeout_ms`
  * < 0 without a bound, 0 not at all. LKC_ERR_WOULD_BLOCK when they do not fit in time,
  * LKC_ERR_STATE when the session ends, LKC_ERR_CLOSED when the room is destroyed. */
@@ -58,7 +65,7 @@ static lkc_err_t reserve(lkc_room_t *room, size_t cost, int timeout_ms)
         }
         if (queued == 0 || queued + cost <= LKC_DATA_MAX_QUEUED)
             break;
-        if (atomic_load(&room->state) != LKC_STATE_CONNECTED) {
+        if (!live(room)) {
             rc = LKC_ERR_STATE;
             break;
         }
@@ -83,7 +90,7 @@ static lkc_err_t check(lkc_room_t *room, size_t len, const lkc_data_options_t *o
     for (size_t i = 0; i < o->n_destinations; i++)
         if (!o->destination_identities[i])
             return LKC_ERR_INVALID_ARG;
-    if (lkc_room_state(room) != LKC_STATE_CONNECTED)
+    if (!live(room))
         return LKC_ERR_STATE;
     /* the size is checked before anything is copied: an oversize packet costs nothing */
     size_t max = atomic_load(&room->max_data_payload);

@@ -78,3 +78,16 @@ void lkc__events_speakers(lkc_room_t *room, const lkc_speaker_t *speakers, size_
 {
     EMIT(room, on_speakers_changed, speakers, n);
 }
+
+void lkc__events_reconnecting(lkc_room_t *room, lkc_reconnect_kind_t kind, lkc_failure_t cause)
+{
+    if (atomic_load(&room->state) != LKC_STATE_RECONNECTING)
+        lkc__events_state(room, LKC_STATE_RECONNECTING, LKC_FAILURE_NONE, NULL);
+    EMIT(room, on_reconnecting, kind, cause);
+}
+
+void lkc__events_reconnected(lkc_room_t *room, lkc_reconnect_kind_t kind, int64_t ms)
+{
+    lkc__events_state(room, LKC_STATE_CONNECTED, LKC_FAILURE_NONE, NULL);
+    EMIT(room, on_reconnected, kind, ms);
+}

@@ -6,6 +6,8 @@
  *   then, as they happen: participant_*, track_published/unpublished/muted/unmuted
  *     (model diffs), track_subscribed/unsubscribed (subscriber offers, model changes),
  *     data_received, speakers_changed, room_updated
+ *   on a loss: state RECONNECTING, reconnecting (again with kind full if a resume fails);
+ *     participant and track events of the rejoin; state CONNECTED, reconnected
  *   state DISCONNECTED, disconnected (the last of the session)
  * No handler runs once destroy was called (handlers_off). */
 #ifndef LKC_ROOM_EVENTS_H
@@ -36,6 +38,10 @@ void lkc__events_track(lkc_room_t *room, lkc__track_event_t what, const lkc_part
                        const lkc_track_info_t *t);
 
 void lkc__events_data(lkc_room_t *room, const lkc_data_packet_t *packet);
+/* The state becomes RECONNECTING (the first time of an episode), then on_reconnecting. */
+void lkc__events_reconnecting(lkc_room_t *room, lkc_reconnect_kind_t kind, lkc_failure_t cause);
+/* The state becomes CONNECTED, then on_reconnected. */
+void lkc__events_reconnected(lkc_room_t *room, lkc_reconnect_kind_t kind, int64_t ms);
 void lkc__events_speakers(lkc_room_t *room, const lkc_speaker_t *speakers, size_t n);
 
 #endif

@@ -49,9 +49,8 @@ static lkc_track_t *track_by_cid(lkc__local_tracks_t *lt, const char *cid)
     return NULL;
 }
 
-void lkc__local_tracks_add(lkc__local_tracks_t *lt, lkc_track_t *t)
+static int send_add_track(lkc__local_tracks_t *lt, lkc_track_t *t)
 {
-    atomic_store(&t->publish_taken, true); /* from here on this part answers the wait */
     Livekit__AddTrackRequest at = LIVEKIT__ADD_TRACK_REQUEST__INIT;
     at.cid = t->cid;
     at.name = t->name;
@@ -72,7 +71,13 @@ void lkc__local_tracks_add(lkc__local_tracks_t *lt, lkc_track_t *t)
     Livekit__SignalRequest req = LIVEKIT__SIGNAL_REQUEST__INIT;
     req.message_case = LIVEKIT__SIGNAL_REQUEST__MESSAGE_ADD_TRACK;
     req.add_track = &at;
-    if (lt->ports.send_signal(lt->ports.user, &req) != LKC_OK) {
+    return lt->ports.send_signal(lt->ports.user, &req);
+}
+
+void lkc__local_tracks_add(lkc__local_tracks_t *lt, lkc_track_t *t)
+{
+    atomic_store(&t->publish_taken, true); /* from here on this part answers the wait */
+    if (send_add_track(lt, t) != LKC_OK) {
         lkc__track_publish_done(t, LKC_ERR_STATE);
         return;
     }
@@ -191,5 +196,17 @@ void lkc__local_tracks_send_reports(lkc__local_tracks_t *lt, int64_t now_us)
         lkc_track_t *t = g_ptr_array_index(lt->tracks, i);
         if (t->sender)
             lkc__sender_send_report(t->sender, now_us);
+    }
+}
+
+void lkc__local_tracks_republish(lkc__local_tracks_t *lt)
+{
+    for (guint i = 0; i < lt->tracks->len; i++) {
+        lkc_track_t *t = g_ptr_array_index(lt->tracks, i);
+        lkc__sender_free(t->sender); /* its connection is gone; a new one comes with the answer */
+        t->sender = NULL;
+        t->mid = NULL;
+        if (send_add_track(lt, t) != LKC_OK)
+            LKC_LOGW(MOD, "cannot ask to publish %s again", t->cid);
     }
 }

@@ -27,6 +27,9 @@ void lkc__local_tracks_on_published(lkc__local_tracks_t *lt, const Livekit__Trac
                                     lkc_peer_t *publisher, const char *local_sid);
 /* The server refused a request (an AddTrack refused ends that publish). */
 void lkc__local_tracks_on_request_response(lkc__local_tracks_t *lt, const Livekit__RequestResponse *r);
+/* A full reconnect: every track is asked for again on the new session (the same source
+ * and handle; a new sender and sid come with the server's answer). */
+void lkc__local_tracks_republish(lkc__local_tracks_t *lt);
 /* LKC__CMD_UNPUBLISH_AUDIO: the m-line goes inactive (the server then unpublishes). */
 void lkc__local_tracks_remove(lkc__local_tracks_t *lt, lkc_track_t *t, lkc_peer_t *publisher);
 /* The server unpublished one of ours. */

@@ -404,6 +404,45 @@ void lkc__model_join(lkc_model_t *m, const Livekit__JoinResponse *j)
         apply_remote(m, j->other_participants[i]);
 }
 
+static const lkc_participant_info_t *in_list(GPtrArray *a, const char *sid)
+{
+    for (guint i = 0; a && i < a->len; i++) {
+        const lkc_participant_info_t *p = g_ptr_array_index(a, i);
+        if (strcmp(p->sid, sid) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+void lkc__model_rejoin(lkc_model_t *m, const Livekit__JoinResponse *j)
+{
+    lkc_room_t *room = m->room;
+    GPtrArray *before = g_ptr_array_new_with_free_func((GDestroyNotify)lkc_participant_info_free);
+    pthread_mutex_lock(&room->lock);
+    for (guint i = 0; room->remotes && i < room->remotes->len; i++)
+        g_ptr_array_add(before, lkc__participant_dup(g_ptr_array_index(room->remotes, i)));
+    pthread_mutex_unlock(&room->lock);
+    bool announced = m->announced;
+    m->announced = false; /* the join itself reports nothing: the differences do, below */
+    lkc__model_join(m, j);
+    m->announced = announced;
+    if (announced) {
+        for (guint i = 0; i < before->len; i++) {
+            const lkc_participant_info_t *b = g_ptr_array_index(before, i);
+            if (in_list(room->remotes, b->sid))
+                continue;
+            for (size_t k = 0; k < b->n_tracks; k++)
+                lkc__events_track(room, LKC__TRACK_UNPUBLISHED, b, &b->tracks[k]);
+            lkc__events_participant_disconnected(room, b);
+        }
+        for (guint i = 0; i < room->remotes->len; i++) {
+            const lkc_participant_info_t *now = g_ptr_array_index(room->remotes, i);
+            emit_changes(m, in_list(before, now->sid), now);
+        }
+    }
+    g_ptr_array_unref(before);
+}
+
 void lkc__model_update(lkc_model_t *m, Livekit__ParticipantInfo *const *ps, size_t n)
 {
     lkc_room_t *room = m->room;

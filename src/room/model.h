@@ -19,6 +19,9 @@ lkc_model_t *lkc__model_new(lkc_room_t *room);
 void lkc__model_free(lkc_model_t *m);
 
 void lkc__model_join(lkc_model_t *m, const Livekit__JoinResponse *j);
+/* A full reconnect's JoinResponse: the model is rebuilt from it, and once announced the
+ * differences are reported (who left while we were away, who came, what changed). */
+void lkc__model_rejoin(lkc_model_t *m, const Livekit__JoinResponse *j);
 void lkc__model_update(lkc_model_t *m, Livekit__ParticipantInfo *const *ps, size_t n);
 void lkc__model_room_update(lkc_model_t *m, const Livekit__Room *r);
 void lkc__model_announce(lkc_model_t *m);

@@ -25,8 +25,28 @@ struct lkc__remote_tracks {
     lkc__remote_tracks_ports_t ports;
     GPtrArray *remotes;      /* remote_t*, one per receiving m-line */
     GHashTable *streams;     /* track sid -> GPtrArray of lkc_audio_stream_t* (engine refs) */
+    GHashTable *origins;     /* track sid -> origin_t*: whose track the streams read */
+    int64_t carry_until_us;  /* after a full reconnect: streams of a vanished track wait */
     int64_t last_prune_us;
 };
+
+/* Whose track a group of streams reads, so that after a full reconnect (the track's
+ * publisher may have rejoined with a new track sid) the streams go on with its successor. */
+typedef struct origin {
+    char *identity;
+    char *name;
+    lkc_track_source_t source;
+} origin_t;
+
+static void origin_free(gpointer p)
+{
+    origin_t *o = p;
+    g_free(o->identity);
+    g_free(o->name);
+    g_free(o);
+}
+
+#define CARRY_US (15 * G_USEC_PER_SEC)
 
 #define PRUNE_US 1000000
 
@@ -65,6 +85,7 @@ static void streams_free(gpointer p)
 /* R7: every stream of `track_sid` ends. */
 static void end_streams(lkc__remote_tracks_t *m, const char *track_sid)
 {
+    g_hash_table_remove(m->origins, track_sid);
     g_hash_table_remove(m->streams, track_sid); /* streams_free ends each */
 }
 
@@ -116,6 +137,12 @@ int lkc__remote_tracks_add_stream(lkc__remote_tracks_t *m, lkc_audio_stream_t *s
     if (!a) {
         a = g_ptr_array_new();
         g_hash_table_insert(m->streams, g_strdup(st->track_sid), a);
+        const lkc_participant_info_t *p = lkc__model_find_track(m->model, st->track_sid, NULL);
+        origin_t *o = g_new0(origin_t, 1);
+        o->identity = g_strdup(p ? p->identity : "");
+        o->name = g_strdup(t->name ? t->name : "");
+        o->source = t->source;
+        g_hash_table_insert(m->origins, g_strdup(st->track_sid), o);
     }
     g_ptr_array_add(a, st);
     return LKC_OK;
@@ -246,6 +273,70 @@ void lkc__remote_tracks_on_offer(lkc__remote_tracks_t *m, lkc_peer_t *sub, const
     g_hash_table_destroy(live);
 }
 
+/* A track in the model from the same participant identity with the same name and source
+ * that no stream group reads yet: where streams of a vanished track go on. */
+static const char *successor(lkc__remote_tracks_t *m, const origin_t *o)
+{
+    for (guint i = 0; m->room->remotes && i < m->room->remotes->len; i++) {
+        const lkc_participant_info_t *p = g_ptr_array_index(m->room->remotes, i);
+        if (strcmp(p->identity, o->identity) != 0)
+            continue;
+        for (size_t k = 0; k < p->n_tracks; k++) {
+            const lkc_track_info_t *t = &p->tracks[k];
+            if (t->kind == LKC_TRACK_AUDIO && t->source == o->source && strcmp(t->name, o->name) == 0 &&
+                !g_hash_table_contains(m->streams, t->sid))
+                return t->sid;
+        }
+    }
+    return NULL;
+}
+
+/* Streams whose track is gone: after a full reconnect they move to the track's successor
+ * (the publisher rejoined) or wait for it a while; otherwise they end (R7). */
+static void settle_vanished_streams(lkc__remote_tracks_t *m, int64_t now)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, m->streams);
+    GPtrArray *gone = g_ptr_array_new_with_free_func(g_free);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (!lkc__model_find_track(m->model, key, NULL))
+            g_ptr_array_add(gone, g_strdup(key));
+    for (guint i = 0; i < gone->len; i++) {
+        const char *old_sid = g_ptr_array_index(gone, i);
+        origin_t *o = g_hash_table_lookup(m->origins, old_sid);
+        const char *next = o && now < m->carry_until_us ? successor(m, o) : NULL;
+        if (next) {
+            gpointer old_key, streams, origin;
+            g_hash_table_steal_extended(m->streams, old_sid, &old_key, &streams);
+            g_free(old_key);
+            g_hash_table_steal_extended(m->origins, old_sid, &old_key, &origin);
+            g_free(old_key);
+            GPtrArray *a = streams;
+            for (guint k = 0; k < a->len; k++) {
+                lkc_audio_stream_t *st = g_ptr_array_index(a, k);
+                g_strlcpy(st->track_sid, next, sizeof st->track_sid);
+            }
+            g_hash_table_insert(m->streams, g_strdup(next), a);
+            g_hash_table_insert(m->origins, g_strdup(next), origin);
+            LKC_LOGI(MOD, "streams of %s go on with %s (its publisher rejoined)", old_sid, next);
+        } else if (now >= m->carry_until_us) {
+            end_streams(m, old_sid);
+        }
+    }
+    g_ptr_array_unref(gone);
+}
+
+void lkc__remote_tracks_reset(lkc__remote_tracks_t *m)
+{
+    for (guint i = m->remotes->len; i-- > 0;) {
+        remote_t *r = g_ptr_array_index(m->remotes, i);
+        announce(m, r, false);
+        g_ptr_array_remove_index(m->remotes, i); /* the streams stay */
+    }
+    m->carry_until_us = lkc_mono_us() + CARRY_US;
+}
+
 void lkc__remote_tracks_on_model_changed(lkc__remote_tracks_t *m)
 {
     lkc_model_t *model = m->model;
@@ -255,17 +346,7 @@ void lkc__remote_tracks_on_model_changed(lkc__remote_tracks_t *m)
         if (!r->announced && lkc__model_find_track(model, lkc_receiver_track_sid(r->rx), NULL))
             announce(m, r, true);
     }
-    /* tracks that are gone (unpublished, participant left): their streams end */
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init(&it, m->streams);
-    GPtrArray *gone = g_ptr_array_new_with_free_func(g_free);
-    while (g_hash_table_iter_next(&it, &key, NULL))
-        if (!lkc__model_find_track(model, key, NULL))
-            g_ptr_array_add(gone, g_strdup(key));
-    for (guint i = 0; i < gone->len; i++)
-        end_streams(m, g_ptr_array_index(gone, i));
-    g_ptr_array_unref(gone);
+    settle_vanished_streams(m, lkc_mono_us());
     for (guint i = m->remotes->len; i-- > 0;) {
         remote_t *r = g_ptr_array_index(m->remotes, i);
         if (r->announced && !lkc__model_find_track(model, lkc_receiver_track_sid(r->rx), NULL))
@@ -304,6 +385,10 @@ int64_t lkc__remote_tracks_run(lkc__remote_tracks_t *m, int64_t now)
     if (now - m->last_prune_us >= PRUNE_US) {
         m->last_prune_us = now;
         prune_detached(m);
+        if (m->carry_until_us)
+            settle_vanished_streams(m, now);
+        if (now >= m->carry_until_us)
+            m->carry_until_us = 0;
     }
     for (guint i = 0; i < m->remotes->len; i++) {
         remote_t *r = g_ptr_array_index(m->remotes, i);
@@ -334,6 +419,7 @@ lkc__remote_tracks_t *lkc__remote_tracks_new(lkc_room_t *room, lkc_model_t *mode
     m->ports = *ports;
     m->remotes = g_ptr_array_new_with_free_func(remote_free);
     m->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, streams_free);
+    m->origins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, origin_free);
     return m;
 }
 
@@ -342,6 +428,7 @@ void lkc__remote_tracks_free(lkc__remote_tracks_t *m)
     if (!m)
         return;
     g_hash_table_destroy(m->streams); /* R7: every stream ends */
+    g_hash_table_destroy(m->origins);
     g_ptr_array_unref(m->remotes);
     g_free(m);
 }

@@ -34,6 +34,11 @@ void lkc__remote_tracks_on_rtp(lkc__remote_tracks_t *rt, const char *mid, uint8_
 /* An RTCP compound from the subscriber PC (sender reports of what we receive). */
 void lkc__remote_tracks_on_rtcp(lkc__remote_tracks_t *rt, uint8_t *pkt, size_t len);
 
+/* A full reconnect: the receivers of the old connection go (track_unsubscribed is
+ * reported; the new session subscribes again); the streams stay, and for a while streams
+ * of a track that vanished wait for it to come back or move to its successor (the same
+ * participant identity, name and source: its publisher rejoined). */
+void lkc__remote_tracks_reset(lkc__remote_tracks_t *rt);
 /* LKC__CMD_ADD_STREAM: LKC_ERR_NOT_FOUND for an unknown track, LKC_ERR_INVALID_ARG for a
  * track that is not audio. On success the stream reference is the engine's. */
 int lkc__remote_tracks_add_stream(lkc__remote_tracks_t *rt, lkc_audio_stream_t *st);

@@ -24,6 +24,9 @@ void lkc_room_options_init(lkc_room_options_t *o)
     o->auto_subscribe = true;
     o->ice_policy = LKC_ICE_ALL;
     o->connect_timeout_ms = 10000;
+    o->reconnect_attempts = 10;
+    o->reconnect_delay_ms = 300;
+    o->reconnect_max_delay_ms = 7000;
 }
 
 static void timeline_reset(lkc_timeline_t *t)
@@ -50,6 +53,8 @@ lkc_err_t lkc_room_create(const lkc_room_options_t *opts, lkc_room_t **out)
         memcpy(&o, opts, opts->struct_size); /* fields an older caller lacks keep their defaults */
         o.struct_size = sizeof o;
     }
+    if (o.reconnect_attempts < 0 || o.reconnect_delay_ms < 0 || o.reconnect_max_delay_ms < o.reconnect_delay_ms)
+        return LKC_ERR_INVALID_ARG;
     if (o.connect_timeout_ms < 0 || (int)o.ice_policy < 0 || o.ice_policy > LKC_ICE_RELAY_ONLY)
         return LKC_ERR_INVALID_ARG;
     if (o.connect_timeout_ms == 0)
@@ -112,6 +117,8 @@ lkc_err_t lkc_room_connect(lkc_room_t *room, const char *url, const char *token)
     }
     reap_thread(room);
     room->failure_msg[0] = '\0';
+    room->undelivered_first = 0;
+    room->undelivered_count = 0;
     timeline_reset(&room->timeline);
     atomic_store(&room->failure, LKC_FAILURE_NONE);
     atomic_store(&room->state, LKC_STATE_CONNECTING);
@@ -292,4 +299,24 @@ lkc_err_t lkc_room_get_pc_stats(lkc_room_t *room, lkc_pc_target_t which, lkc_pc_
     int rc = lkc__engine_call(room, LKC__CMD_PC_STATS, c, g_free, stats_take, out, 2000);
     lkc__room_leave(room);
     return rc;
+}
+
+lkc_err_t lkc_room_undelivered_data(const lkc_room_t *room, uint64_t *first, uint64_t *count)
+{
+    if (!room || !first || !count)
+        return LKC_ERR_INVALID_ARG;
+    lkc_room_t *r = (lkc_room_t *)room;
+    pthread_mutex_lock(&r->lock);
+    bool ended = atomic_load(&r->state) == LKC_STATE_DISCONNECTED;
+    *first = ended ? r->undelivered_first : 0;
+    *count = ended ? r->undelivered_count : 0;
+    pthread_mutex_unlock(&r->lock);
+    return ended ? LKC_OK : LKC_ERR_STATE;
+}
+
+int lkc__room_simulate(lkc_room_t *room, int scenario)
+{
+    int *c = g_new(int, 1);
+    *c = scenario;
+    return lkc__engine_call(room, LKC__CMD_SIMULATE, c, g_free, NULL, NULL, 2000);
 }

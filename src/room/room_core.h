@@ -42,6 +42,8 @@ struct lkc_room {
     int callers;               /* [lock] public calls inside the room that may block (R9) */
     char failure_msg[256];     /* [lock] */
     lkc_timeline_t timeline;   /* [lock] */
+    uint64_t undelivered_first; /* [lock] reliable data of the last session not known delivered */
+    uint64_t undelivered_count; /* [lock] */
     /* [lock] the room model, written by the engine thread (model.c), copied out by getters */
     lkc_room_info_t *info;
     lkc_participant_info_t *local;

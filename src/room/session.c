@@ -2,6 +2,7 @@
  * session.h): signal connection, join, leave, timers; it builds the parts and wires
  * their ports, and dispatches signal messages and application commands. */
 #include "room/session.h"
+#include "room/session_internal.h"
 
 #include <string.h>
 
@@ -20,29 +21,8 @@
 #define LKC_PROTOCOL_VERSION 15 /* see docs/architecture.md, "Protocol choices" */
 #define LEAVE_CLOSE_BOUND_MS 700
 
-struct lkc_session {
-    lkc_engine_t *engine;
-    lkc_room_t *room;
-    lkc_signal_t *signal;
-    lkc_model_t *model;
-    lkc_transport_t *transport;
-    lkc_data_t *data;
-    lkc_media_t *media;
-    lkc__local_tracks_t *local;
-    lkc__remote_tracks_t *remote;
-    GSource *join_timer;
-    GSource *verdict_timer;       /* a transport failure waiting for the signal's word */
-    lkc_failure_t pending_failure;
-    char pending_message[256];
-    bool joined;
-    bool connected;
-    bool shutting_down;
-    int ping_interval_s;
-    int ping_timeout_s;
-    char *refresh_token;
-};
 
-static void stop_source(GSource **src)
+void lkc__session_stop_source(GSource **src)
 {
     if (*src) {
         g_source_destroy(*src);
@@ -86,7 +66,12 @@ static void handle_leave(lkc_session_t *s, const Livekit__LeaveRequest *l)
     g_snprintf(msg, sizeof msg, "the server asked us to leave (reason %s, action %s)",
                disconnect_reason_name(l->reason), action);
     LKC_LOGI(MOD, "%s", msg);
-    lkc__engine_end(s->engine, lkc__session_failure_from_leave(l), msg, false);
+    if (l->action == LIVEKIT__LEAVE_REQUEST__ACTION__RESUME)
+        lkc__session_lost(s, LKC_FAILURE_SERVER_LEAVE, msg, LKC_RECONNECT_RESUME);
+    else if (l->action == LIVEKIT__LEAVE_REQUEST__ACTION__RECONNECT)
+        lkc__session_lost(s, LKC_FAILURE_SERVER_LEAVE, msg, LKC_RECONNECT_FULL);
+    else
+        lkc__engine_end(s->engine, lkc__session_failure_from_leave(l), msg, false);
 }
 
 /* --- becoming connected --------------------------------------------------------- */
@@ -96,7 +81,7 @@ static void become_connected(lkc_session_t *s)
     if (s->connected || !lkc__transport_ready(s->transport))
         return;
     s->connected = true;
-    stop_source(&s->join_timer);
+    lkc__session_stop_source(&s->join_timer);
     lkc_room_t *room = s->room;
     LKC__MARK(room, connected_ms, lkc__engine_elapsed_ms(s->engine));
     atomic_store(&room->max_data_payload, lkc__transport_max_message(s->transport));
@@ -113,19 +98,8 @@ static int64_t elapsed_ms(void *engine)
     return lkc__engine_elapsed_ms(engine);
 }
 
-static void handle_join(lkc_session_t *s, const Livekit__JoinResponse *j)
+bool lkc__session_make_transport(lkc_session_t *s, const Livekit__JoinResponse *j)
 {
-    if (s->joined) {
-        LKC_LOGW(MOD, "ignoring a second JoinResponse");
-        return;
-    }
-    s->joined = true;
-    LKC__MARK(s->room, join_received_ms, lkc__engine_elapsed_ms(s->engine));
-    lkc__model_join(s->model, j);
-    LKC_LOGI(MOD, "joined room \"%s\" (%s) as %s (%s), %zu other participant(s), server %s",
-             s->room->info->name, s->room->info->sid, s->room->local ? s->room->local->identity : "?",
-             s->room->local ? s->room->local->sid : "?", j->n_other_participants,
-             j->server_info && j->server_info->version ? j->server_info->version : "?");
     s->ping_interval_s = j->ping_interval > 0 ? j->ping_interval : 5;
     s->ping_timeout_s = j->ping_timeout > 0 ? j->ping_timeout : 15;
     lkc_signal_start_ping(s->signal, s->ping_interval_s, s->ping_timeout_s);
@@ -140,11 +114,33 @@ static void handle_join(lkc_session_t *s, const Livekit__JoinResponse *j)
         .ports = transport_ports(s),
     };
     s->transport = lkc__transport_new(&cfg, j);
-    if (!s->transport) {
+    if (!s->transport)
+        return false;
+    lkc__media_set_peers(s->media, publisher(s), lkc__transport_subscriber(s->transport));
+    return true;
+}
+
+static void handle_join(lkc_session_t *s, const Livekit__JoinResponse *j)
+{
+    if (s->reconnecting && s->rc_kind == LKC_RECONNECT_FULL && !s->joined) {
+        lkc__session_on_rejoin(s, j);
+        return;
+    }
+    if (s->joined) {
+        LKC_LOGW(MOD, "ignoring a second JoinResponse");
+        return;
+    }
+    s->joined = true;
+    LKC__MARK(s->room, join_received_ms, lkc__engine_elapsed_ms(s->engine));
+    lkc__model_join(s->model, j);
+    LKC_LOGI(MOD, "joined room \"%s\" (%s) as %s (%s), %zu other participant(s), server %s",
+             s->room->info->name, s->room->info->sid, s->room->local ? s->room->local->identity : "?",
+             s->room->local ? s->room->local->sid : "?", j->n_other_participants,
+             j->server_info && j->server_info->version ? j->server_info->version : "?");
+    if (!lkc__session_make_transport(s, j)) {
         lkc__engine_end(s->engine, LKC_FAILURE_INTERNAL, "cannot create the peer connections", true);
         return;
     }
-    lkc__media_set_peers(s->media, publisher(s), lkc__transport_subscriber(s->transport));
     become_connected(s);
 }
 
@@ -164,8 +160,13 @@ void lkc__session_on_signal(lkc_session_t *s, const Livekit__SignalResponse *r)
             handle_join(s, r->join);
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_OFFER:
-        if (s->transport && r->offer)
+        if (s->transport && r->offer) {
             lkc__transport_on_offer(s->transport, r->offer);
+            if (s->reconnecting && s->rc_resumed) {
+                s->rc_restart_offer = true;
+                lkc__session_check_reconnected(s);
+            }
+        }
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_ANSWER:
         if (s->transport && r->answer)
@@ -211,8 +212,14 @@ void lkc__session_on_signal(lkc_session_t *s, const Livekit__SignalResponse *r)
             handle_leave(s, r->leave);
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_REFRESH_TOKEN:
-        g_free(s->refresh_token);
-        s->refresh_token = g_strdup(r->refresh_token);
+        if (r->refresh_token && *r->refresh_token) {
+            g_free(s->refresh_token);
+            s->refresh_token = g_strdup(r->refresh_token);
+        }
+        break;
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_RECONNECT:
+        if (r->reconnect && s->reconnecting && s->rc_kind == LKC_RECONNECT_RESUME)
+            lkc__session_on_reconnect_response(s, r->reconnect);
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_SPEAKERS_CHANGED: {
         const Livekit__SpeakersChanged *sc = r->speakers_changed;
@@ -249,7 +256,12 @@ static void on_signal_closed(void *user, lkc_failure_t reason, const char *messa
         lkc__engine_shutdown_done(s->engine);
         return;
     }
-    lkc__engine_end(s->engine, reason, message, false);
+    if (s->reconnecting)
+        lkc__session_attempt_failed(s, reason, message);
+    else if (s->connected)
+        lkc__session_lost(s, reason, message, LKC_RECONNECT_RESUME);
+    else
+        lkc__engine_end(s->engine, reason, message, false); /* the first connect failed */
 }
 
 static gboolean on_join_timeout(gpointer data)
@@ -283,6 +295,10 @@ static void on_transport_changed(void *user)
     lkc_session_t *s = user;
     if (s->shutting_down)
         return;
+    if (s->reconnecting) {
+        lkc__session_check_reconnected(s);
+        return;
+    }
     become_connected(s);
     if (s->connected)
         lkc__data_flush(s->data);
@@ -293,7 +309,10 @@ static gboolean on_verdict(gpointer data)
     lkc_session_t *s = data;
     g_source_unref(s->verdict_timer);
     s->verdict_timer = NULL;
-    lkc__engine_end(s->engine, s->pending_failure, s->pending_message, true);
+    if (s->connected && !s->reconnecting)
+        lkc__session_lost(s, s->pending_failure, s->pending_message, LKC_RECONNECT_RESUME);
+    else if (!s->reconnecting)
+        lkc__engine_end(s->engine, s->pending_failure, s->pending_message, true);
     return G_SOURCE_REMOVE;
 }
 
@@ -305,8 +324,22 @@ static gboolean on_verdict(gpointer data)
 static void on_transport_failed(void *user, lkc_failure_t reason, const char *message)
 {
     lkc_session_t *s = user;
-    if (reason == LKC_FAILURE_DTLS || !lkc_signal_is_open(s->signal)) {
+    if (s->shutting_down)
+        return;
+    if (reason == LKC_FAILURE_DTLS) { /* our own verdict (a fingerprint that does not match) */
         lkc__engine_end(s->engine, reason, message, true);
+        return;
+    }
+    if (s->reconnecting) { /* a resume whose connections fail needs a full reconnect */
+        if (s->rc_kind == LKC_RECONNECT_RESUME)
+            lkc__session_lost(s, reason, message, LKC_RECONNECT_FULL);
+        return;
+    }
+    if (!lkc_signal_is_open(s->signal)) {
+        if (s->connected)
+            lkc__session_lost(s, reason, message, LKC_RECONNECT_RESUME);
+        else
+            lkc__engine_end(s->engine, reason, message, true);
         return;
     }
     if (s->verdict_timer)
@@ -335,6 +368,13 @@ static void on_sendable(void *user)
         lkc__data_sendable(s->data);
 }
 
+static void on_acked(void *user)
+{
+    lkc_session_t *s = user;
+    if (!s->shutting_down)
+        lkc__data_acked_all(s->data);
+}
+
 static void on_rtp_in(void *user, const char *mid, uint8_t *pkt, size_t len)
 {
     lkc_session_t *s = user;
@@ -361,7 +401,7 @@ static lkc__transport_ports_t transport_ports(lkc_session_t *s)
 {
     return (lkc__transport_ports_t){
         .send_signal = send_signal, .changed = on_transport_changed, .failed = on_transport_failed,
-        .data_in = on_data_in, .sendable = on_sendable, .rtp_in = on_rtp_in, .rtcp_in = on_rtcp_in,
+        .data_in = on_data_in, .sendable = on_sendable, .acked = on_acked, .rtp_in = on_rtp_in, .rtcp_in = on_rtcp_in,
         .remote_audio = on_remote_audio, .user = s,
     };
 }
@@ -412,6 +452,23 @@ static int on_call(void *session, lkc__cmd_t cmd, void *data)
         return s->connected ? lkc__remote_tracks_set_subscribed(s->remote, c->track_sid, c->subscribe)
                             : LKC_ERR_STATE;
     }
+    case LKC__CMD_SIMULATE: {
+        Livekit__SimulateScenario sc = LIVEKIT__SIMULATE_SCENARIO__INIT;
+        switch (*(int *)data) {
+        case 1: sc.scenario_case = LIVEKIT__SIMULATE_SCENARIO__SCENARIO_NODE_FAILURE; sc.node_failure = true; break;
+        case 2: sc.scenario_case = LIVEKIT__SIMULATE_SCENARIO__SCENARIO_MIGRATION; sc.migration = true; break;
+        case 3: sc.scenario_case = LIVEKIT__SIMULATE_SCENARIO__SCENARIO_SERVER_LEAVE; sc.server_leave = true; break;
+        case 4:
+            sc.scenario_case = LIVEKIT__SIMULATE_SCENARIO__SCENARIO_SWITCH_CANDIDATE_PROTOCOL;
+            sc.switch_candidate_protocol = LIVEKIT__CANDIDATE_PROTOCOL__UDP;
+            break;
+        default: return LKC_ERR_INVALID_ARG;
+        }
+        Livekit__SignalRequest req = LIVEKIT__SIGNAL_REQUEST__INIT;
+        req.message_case = LIVEKIT__SIGNAL_REQUEST__MESSAGE_SIMULATE;
+        req.simulate = &sc;
+        return lkc_signal_send(s->signal, &req);
+    }
     case LKC__CMD_PC_STATS: {
         lkc__stats_cmd_t *c = data;
         return s->transport ? lkc__transport_stats(s->transport, c->which, &c->stats) : LKC_ERR_STATE;
@@ -422,23 +479,39 @@ static int on_call(void *session, lkc__cmd_t cmd, void *data)
 
 /* --- the session's life ---------------------------------------------------------- */
 
+int lkc__session_open_signal(lkc_session_t *s, bool resume, int reconnect_reason)
+{
+    lkc_room_t *room = s->room;
+    const lkc_participant_info_t *me = resume ? lkc__model_local(s->model) : NULL;
+    lkc_signal_config_t cfg = {
+        .ctx = lkc__engine_context(s->engine),
+        .url = s->url,
+        .token = s->refresh_token ? s->refresh_token : s->token,
+        .params = {.protocol = LKC_PROTOCOL_VERSION, .auto_subscribe = room->opts.auto_subscribe,
+                   .reconnect = resume, .sid = resume && me ? me->sid : NULL,
+                   .reconnect_reason = reconnect_reason},
+        .ca_file = room->ca_file,
+        .connect_timeout_ms = room->opts.connect_timeout_ms,
+        .cb = {.on_open = on_signal_open, .on_response = on_signal_response, .on_closed = on_signal_closed},
+        .user = s,
+    };
+    lkc_signal_free(s->signal);
+    s->signal = NULL;
+    return lkc_signal_new(&cfg, &s->signal);
+}
+
 static void *session_create(lkc_engine_t *e, const char *url, const char *token)
 {
     lkc_room_t *room = lkc__engine_room(e);
     lkc_session_t *s = g_new0(lkc_session_t, 1);
     s->engine = e;
     s->room = room;
-    lkc_signal_config_t cfg = {
-        .ctx = lkc__engine_context(e),
-        .url = url,
-        .token = token,
-        .params = {.protocol = LKC_PROTOCOL_VERSION, .auto_subscribe = room->opts.auto_subscribe},
-        .ca_file = room->ca_file,
-        .connect_timeout_ms = room->opts.connect_timeout_ms,
-        .cb = {.on_open = on_signal_open, .on_response = on_signal_response, .on_closed = on_signal_closed},
-        .user = s,
-    };
-    if (lkc_signal_new(&cfg, &s->signal) != LKC_OK) {
+    s->url = g_strdup(url);
+    s->token = g_strdup(token);
+    if (lkc__session_open_signal(s, false, 0) != LKC_OK) {
+        g_free(s->url);
+        memset(s->token, 0, strlen(s->token));
+        g_free(s->token);
         g_free(s);
         return NULL;
     }
@@ -471,8 +544,9 @@ static void session_shutdown(void *session, bool leave)
     if (s->shutting_down)
         return;
     s->shutting_down = true;
-    stop_source(&s->join_timer);
-    stop_source(&s->verdict_timer);
+    lkc__session_stop_source(&s->rc_timer);
+    lkc__session_stop_source(&s->join_timer);
+    lkc__session_stop_source(&s->verdict_timer);
     if (!lkc_signal_is_open(s->signal)) {
         lkc__engine_shutdown_done(s->engine);
         return;
@@ -496,8 +570,18 @@ static void session_free(void *session)
     lkc_session_t *s = session;
     if (!s)
         return;
-    stop_source(&s->join_timer);
-    stop_source(&s->verdict_timer);
+    lkc__session_stop_source(&s->join_timer);
+    lkc__session_stop_source(&s->verdict_timer);
+    lkc__session_stop_source(&s->rc_timer);
+    uint64_t first = 0, count = 0;
+    lkc__data_undelivered(s->data, &first, &count);
+    pthread_mutex_lock(&s->room->lock);
+    s->room->undelivered_first = first;
+    s->room->undelivered_count = count;
+    pthread_mutex_unlock(&s->room->lock);
+    if (count)
+        LKC_LOGW(MOD, "%llu reliable packet(s) from #%llu are not known to be delivered",
+                 (unsigned long long)count, (unsigned long long)first);
     lkc__media_attach(s->media, NULL, NULL);
     lkc__local_tracks_free(s->local);   /* fails waiting publishes; no more pokes of the clock */
     lkc__remote_tracks_free(s->remote); /* ends every stream (R7) before the connections go */
@@ -507,6 +591,9 @@ static void session_free(void *session)
     lkc_signal_free(s->signal);
     lkc__model_free(s->model);
     g_free(s->refresh_token);
+    g_free(s->url);
+    memset(s->token, 0, strlen(s->token));
+    g_free(s->token);
     g_free(s);
 }
 

@@ -136,6 +136,13 @@ static void on_channels_sendable(void *user)
         pc->t->ports->sendable(pc->t->ports->user);
 }
 
+static void on_channels_acked(void *user)
+{
+    pc_t *pc = user;
+    if (pc == &pc->t->pub && pc->t->ports->acked)
+        pc->t->ports->acked(pc->t->ports->user);
+}
+
 static void on_channel_message(void *user, const char *label, bool binary, const uint8_t *data, size_t len)
 {
     pc_t *pc = user;
@@ -192,6 +199,7 @@ static int make_pc(lkc_transport_t *t, pc_t *pc, bool publisher, lkc_ice_transpo
         .cb = {.on_local_candidate = on_local_candidate, .on_offer = on_offer, .on_state = on_state,
                .on_milestone = on_milestone, .on_channel_open = on_channel_open,
                .on_channel_message = on_channel_message, .on_channels_sendable = on_channels_sendable,
+               .on_channels_acked = on_channels_acked,
                .on_rtp = on_rtp, .on_rtcp = on_rtcp},
         .user = pc,
     };
@@ -300,7 +308,8 @@ void lkc__transport_on_trickle(lkc_transport_t *t, const Livekit__TrickleRequest
 
 bool lkc__transport_ready(const lkc_transport_t *t)
 {
-    return t && t->sub.connected && t->pub.connected &&
+    return t && lkc_peer_state(t->sub.peer) == LKC_PEER_CONNECTED &&
+           lkc_peer_state(t->pub.peer) == LKC_PEER_CONNECTED &&
            lkc_peer_channel_is_open(t->pub.peer, LKC_CHANNEL_RELIABLE) &&
            lkc_peer_channel_is_open(t->pub.peer, LKC_CHANNEL_LOSSY);
 }

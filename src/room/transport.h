@@ -23,6 +23,7 @@ typedef struct lkc__transport_ports {
     void (*failed)(void *user, lkc_failure_t why, const char *message);
     void (*data_in)(void *user, const uint8_t *buf, size_t len, lkc_data_kind_t kind);
     void (*sendable)(void *user); /* the publisher's channels take packets again */
+    void (*acked)(void *user);    /* the server has every data packet we sent so far */
     void (*rtp_in)(void *user, const char *mid, uint8_t *pkt, size_t len);
     void (*rtcp_in)(void *user, bool subscriber, uint8_t *pkt, size_t len);
     /* The subscriber PC answered `offer`: its audio m-lines say what we receive now. */
@@ -51,7 +52,7 @@ void lkc__transport_on_offer(lkc_transport_t *t, const Livekit__SessionDescripti
 void lkc__transport_on_answer(lkc_transport_t *t, const Livekit__SessionDescription *sd);
 void lkc__transport_on_trickle(lkc_transport_t *t, const Livekit__TrickleRequest *tr);
 
-/* Both PCs connected and the publisher's _reliable and _lossy open. */
+/* Both PCs connected now (not only once) and the publisher's _reliable and _lossy open. */
 bool lkc__transport_ready(const lkc_transport_t *t);
 
 /* Sends an encoded DataPacket on our publisher channel of `kind`. LKC_ERR_STATE when it

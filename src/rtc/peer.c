@@ -359,6 +359,7 @@ int lkc_peer_negotiate(lkc_peer_t *p)
     if (!text)
         return LKC_ERR_NO_MEMORY;
     p->offer_in_flight = true;
+    p->offered_sections = p->sections->len;
     p->renegotiate = false;
     if (p->cb.on_offer)
         p->cb.on_offer(p->user, text);

@@ -70,6 +70,8 @@ typedef struct lkc_peer_callbacks {
     /* After a send was refused with LKC_ERR_WOULD_BLOCK on a reliable channel: the
      * buffer has drained and sends may resume. */
     void (*on_channels_sendable)(void *user);
+    /* The peer acknowledged every data channel message sent so far (optional). */
+    void (*on_channels_acked)(void *user);
     /* Decrypted RTP of an active received audio m-line (its mid; NULL = unknown SSRC).
      * The buffer may be modified by the callee. */
     void (*on_rtp)(void *user, const char *mid, uint8_t *pkt, size_t len);

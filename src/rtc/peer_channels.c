@@ -159,6 +159,13 @@ static void sctp_channel_closed(void *user, uint16_t sid)
     g_ptr_array_remove(p->channels, c);
 }
 
+static void sctp_all_acked(void *user)
+{
+    lkc_peer_t *p = user;
+    if (p->cb.on_channels_acked)
+        p->cb.on_channels_acked(p->user);
+}
+
 static void sctp_sendable(void *user)
 {
     lkc_peer_t *p = user;
@@ -184,7 +191,8 @@ void lkc_peer_start_sctp(lkc_peer_t *p)
         .remote_port = p->remote_sctp_port,
         .remote_max_message_size = p->remote_max_message,
         .cb = {.send = sctp_send, .on_connected = sctp_connected, .on_channel_open = sctp_channel_open,
-               .on_message = sctp_message, .on_channel_closed = sctp_channel_closed, .on_closed = sctp_closed, .on_sendable = sctp_sendable},
+               .on_message = sctp_message, .on_channel_closed = sctp_channel_closed, .on_closed = sctp_closed, .on_sendable = sctp_sendable,
+               .on_all_acked = sctp_all_acked},
         .user = p,
     };
     int rc = lkc_sctp_new(&cfg, &p->sctp);

@@ -69,6 +69,7 @@ struct lkc_peer {
 
     /* offerer negotiation */
     bool offer_in_flight;
+    guint offered_sections;   /* sections in the offer in flight (more may be added meanwhile) */
     bool renegotiate;
 
     GPtrArray *channels;   /* peer_channel_t* */

@@ -179,8 +179,9 @@ lkc_sdp_t *lkc_peer_build_offer(lkc_peer_t *p)
 
 int lkc_peer_apply_answer(lkc_peer_t *p, const lkc_sdp_t *a, char *err, size_t errlen)
 {
-    if (a->n_media != p->sections->len) {
-        g_snprintf(err, errlen, "the answer has %zu m-lines, our offer %u", a->n_media, p->sections->len);
+    /* sections added while the offer was in flight are negotiated in the next round */
+    if (a->n_media != p->offered_sections || a->n_media > p->sections->len) {
+        g_snprintf(err, errlen, "the answer has %zu m-lines, our offer %u", a->n_media, p->offered_sections);
         return LKC_ERR_PROTOCOL;
     }
     const lkc_sdp_media_t *master = lkc_sdp_bundle_master(a);

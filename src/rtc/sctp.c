@@ -136,7 +136,11 @@ static void handle_notification(lkc_sctp_t *s, const union sctp_notification *n,
         if (len >= sizeof n->sn_strreset_event)
             lkc_sctp_channel_on_stream_reset(s, &n->sn_strreset_event);
         break;
-    case SCTP_SENDER_DRY_EVENT: lkc_sctp_queue_schedule_flush(s); break;
+    case SCTP_SENDER_DRY_EVENT:
+        if (lkc_sctp_buffered_amount(s) == 0 && s->cb.on_all_acked)
+            s->cb.on_all_acked(s->user);
+        lkc_sctp_queue_schedule_flush(s);
+        break;
     case SCTP_PARTIAL_DELIVERY_EVENT: /* e.g. a PR-SCTP message abandoned halfway */
         if (len >= sizeof n->sn_pdapi_event && n->sn_pdapi_event.pdapi_stream <= UINT16_MAX)
             lkc_sctp_drop_partial(s, (uint16_t)n->sn_pdapi_event.pdapi_stream);

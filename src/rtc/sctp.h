@@ -48,6 +48,9 @@ typedef struct lkc_sctp_callbacks {
     /* After a reliable send was refused with LKC_ERR_WOULD_BLOCK: the FIFO has drained to
      * half of LKC_SCTP_MAX_BUFFERED, so sending may resume. Optional. */
     void (*on_sendable)(void *user);
+    /* Everything sent so far has been acknowledged by the peer (SCTP sender dry, nothing
+     * left in lkc's FIFO): the peer has every message handed to lkc_sctp_send. Optional. */
+    void (*on_all_acked)(void *user);
 } lkc_sctp_callbacks_t;
 
 typedef struct lkc_sctp_config {

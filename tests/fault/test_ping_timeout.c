@@ -1,6 +1,8 @@
 /* A server that stops answering (SIGSTOP: the TCP connection stays up, nothing arrives)
  * is detected by LiveKit's ping/pong within ping_timeout + 2 s, and the room can still
- * be destroyed promptly. Uses a server of its own so the shared one is not paused. */
+ * be destroyed promptly. Reconnection is off here (reconnect_attempts = 0) so the
+ * detection itself ends the session. Uses a server of its own so the shared one is not
+ * paused. */
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -16,6 +18,7 @@ static void ping_timeout_detected(void)
     lkc_test_events_t *ev = lkc_test_events_new();
     lkc_room_options_t o;
     lkc_room_options_init(&o);
+    o.reconnect_attempts = 0;
     lkc_test_events_install(ev, &o);
     lkc_room_t *room = NULL;
     CHECK_OK(lkc_room_create(&o, &room));

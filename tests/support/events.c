@@ -119,6 +119,16 @@ static void h_speakers(lkc_room_t *r, const lkc_speaker_t *s, size_t n, void *u)
         record(r, u, s[i].active ? "speaker_active" : "speaker_inactive", s[i].sid, "", NULL, 0, 0);
 }
 
+/* a = the kind ("resume"/"full"); reconnecting: b = the cause; reconnected: value = ms */
+static void h_reconnecting(lkc_room_t *r, lkc_reconnect_kind_t kind, lkc_failure_t cause, void *u)
+{
+    record(r, u, "reconnecting", lkc_reconnect_kind_str(kind), lkc_failure_str(cause), NULL, 0, 0);
+}
+static void h_reconnected(lkc_room_t *r, lkc_reconnect_kind_t kind, int64_t ms, void *u)
+{
+    record(r, u, "reconnected", lkc_reconnect_kind_str(kind), "", NULL, 0, (int)ms);
+}
+
 void lkc_test_events_install(lkc_test_events_t *ev, lkc_room_options_t *o)
 {
     lkc_room_handlers_t *h = &o->handlers;
@@ -137,6 +147,8 @@ void lkc_test_events_install(lkc_test_events_t *ev, lkc_room_options_t *o)
     h->on_track_muted = h_tm;
     h->on_track_unmuted = h_tum;
     h->on_speakers_changed = h_speakers;
+    h->on_reconnecting = h_reconnecting;
+    h->on_reconnected = h_reconnected;
     o->user = ev;
 }
 

@@ -179,6 +179,7 @@ static void sequence_numbers(void)
     CHECK_SENT("r1#1 r2#2 l1#0 r3#3");
     CHECK_EQ_INT(lkc__data_next_seq(d), 4);
     CHECK_EQ_INT(lkc__data_queued(d), 0);
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
 
     /* destinations reach the wire */
@@ -191,6 +192,7 @@ static void sequence_numbers(void)
     lkc__data_send(d, o);
     CHECK_EQ_INT(attempt(0)->n_destinations, 2);
     CHECK_SENT("r4#4");
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
     lkc__data_free(d);
     lkc_room_destroy(room);
@@ -218,6 +220,7 @@ static void kept_until_open(void)
     lkc__data_flush(d);
     CHECK_SENT("r1#1 l1#0 r2#2");
     CHECK_EQ_INT(lkc__data_queued(d), 0);
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
     CHECK_EQ_INT(lkc__data_next_seq(d), 3);
     lkc__data_free(d);
@@ -232,6 +235,7 @@ static void backpressure_keeps_reliable(void)
     lkc_data_t *d = new_data(room);
     lkc__data_send(d, out(room, REL, "r1", NULL));
     CHECK_SENT("r1#1");
+    lkc__data_acked_all(d);
 
     port.rc = LKC_ERR_WOULD_BLOCK;
     lkc__data_send(d, out(room, REL, "r2", NULL));
@@ -263,6 +267,7 @@ static void backpressure_keeps_reliable(void)
     lkc__data_sendable(d);
     CHECK_SENT("r2#2 r3#3 l1#0");
     CHECK_EQ_INT(lkc__data_queued(d), 0);
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
     CHECK_EQ_INT(lkc__data_next_seq(d), 4);
 
@@ -284,12 +289,14 @@ static void lossy_refused_is_dropped(void)
     CHECK_EQ_INT(port.attempts->len, 2);
     CHECK_SENT("");
     CHECK_EQ_INT(lkc__data_queued(d), 0);
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
 
     port.rc = LKC_OK;
     lkc__data_send(d, out(room, REL, "r1", NULL));
     lkc__data_send(d, out(room, LOSSY, "l3", NULL));
     CHECK_SENT("r1#1 l3#0");
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
     lkc__data_free(d);
     lkc_room_destroy(room);
@@ -306,6 +313,7 @@ static void error_drops_without_gap(void)
     lkc__data_send(d, out(room, REL, "bad", NULL));
     lkc__data_send(d, out(room, LOSSY, "bad-lossy", NULL));
     CHECK_EQ_INT(lkc__data_queued(d), 0);
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
     port.rc = LKC_OK;
     lkc__data_send(d, out(room, REL, "r2", NULL));
@@ -325,6 +333,7 @@ static void free_uncounts(void)
     CHECK_EQ_INT(queued_bytes(room), 2 * COST);
     lkc__data_free(d);
     lkc__data_free(NULL);
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
     g_array_set_size(port.attempts, 0);
 
@@ -335,6 +344,7 @@ static void free_uncounts(void)
     lkc__data_send(d, out(room, REL, "r2", NULL));
     CHECK_EQ_INT(queued_bytes(room), 2 * COST);
     lkc__data_free(d);
+    lkc__data_acked_all(d); /* the server has them: the replay buffer lets go */
     CHECK_EQ_INT(queued_bytes(room), 0);
     g_array_set_size(port.attempts, 0);
     lkc_room_destroy(room);
@@ -534,6 +544,53 @@ static void handlers_off(void)
     lkc_room_destroy(room);
 }
 
+/* The replay buffer: a reliable packet stays until the server has it (SCTP's all-acked, or
+ * the ReconnectResponse's last sequence); a resume sends the rest again with the same
+ * numbers, a full reconnect with new ones from 1; a channel that is gone keeps packets;
+ * what is not known delivered is reported by number. */
+static void replay_across_reconnects(void)
+{
+    lkc_room_t *room = new_room();
+    lkc_data_t *d = new_data(room);
+    uint64_t first, count;
+    lkc__data_send(d, out(room, REL, "r1", NULL));
+    lkc__data_send(d, out(room, REL, "r2", NULL));
+    lkc__data_send(d, out(room, LOSSY, "l1", NULL));
+    lkc__data_send(d, out(room, REL, "r3", NULL));
+    CHECK_SENT("r1#1 r2#2 l1#0 r3#3");
+    CHECK_EQ_INT(lkc__data_unacked(d), 3); /* lossy packets are never kept */
+    lkc__data_undelivered(d, &first, &count);
+    CHECK(first == 1 && count == 3, "undelivered %llu+%llu", (unsigned long long)first, (unsigned long long)count);
+
+    /* the connection is lost: a reliable packet refused as closed waits */
+    port.rc = LKC_ERR_CLOSED;
+    lkc__data_send(d, out(room, REL, "r4", NULL));
+    CHECK_EQ_INT(lkc__data_queued(d), 1);
+    (void)take_sent();
+
+    /* a resume: the server has #1; #2, #3 go again with their numbers, then r4 as #4 */
+    port.rc = LKC_OK;
+    lkc__data_resume(d, 1);
+    lkc__data_flush(d);
+    CHECK_SENT("r2#2 r3#3 r4#4");
+    lkc__data_undelivered(d, &first, &count);
+    CHECK(first == 2 && count == 3, "undelivered %llu+%llu", (unsigned long long)first, (unsigned long long)count);
+
+    /* a full reconnect: a new session numbers from 1 again, in the same order */
+    lkc__data_restart(d);
+    lkc__data_flush(d);
+    CHECK_SENT("r2#1 r3#2 r4#3");
+    lkc__data_send(d, out(room, REL, "r5", NULL));
+    CHECK_SENT("r5#4");
+
+    lkc__data_acked_all(d);
+    lkc__data_undelivered(d, &first, &count);
+    CHECK(first == 0 && count == 0, "undelivered %llu+%llu", (unsigned long long)first, (unsigned long long)count);
+    CHECK_EQ_INT(queued_bytes(room), 0);
+    lkc__data_free(d);
+    lkc_room_destroy(room);
+}
+
 int main(void)
 {
     port.attempts = g_array_new(FALSE, TRUE, sizeof(attempt_t));
@@ -549,6 +606,7 @@ int main(void)
     RUN(sender_fields);
     RUN(malformed_and_other_packets);
     RUN(handlers_off);
+    RUN(replay_across_reconnects);
     g_array_unref(port.attempts);
     g_ptr_array_unref(received);
     return 0;
