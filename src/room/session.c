@@ -20,6 +20,7 @@
 #define MOD "room"
 #define LKC_PROTOCOL_VERSION 15 /* see docs/architecture.md, "Protocol choices" */
 #define LEAVE_CLOSE_BOUND_MS 700
+#define RECONNECT_CONNECT_MS 3000 /* signal connect + first answer of a reconnect attempt */
 
 
 void lkc__session_stop_source(GSource **src)
@@ -330,9 +331,11 @@ static void on_transport_failed(void *user, lkc_failure_t reason, const char *me
         lkc__engine_end(s->engine, reason, message, true);
         return;
     }
-    if (s->reconnecting) { /* a resume whose connections fail needs a full reconnect */
-        if (s->rc_kind == LKC_RECONNECT_RESUME)
-            lkc__session_lost(s, reason, message, LKC_RECONNECT_FULL);
+    if (s->reconnecting) {
+        /* the attempt under way restarted ICE: if that fails too (the network is still
+         * away), the next attempt asks again; before that, its bound decides */
+        if (s->rc_resumed)
+            lkc__session_attempt_failed(s, reason, message);
         return;
     }
     if (!lkc_signal_is_open(s->signal)) {
@@ -491,7 +494,9 @@ int lkc__session_open_signal(lkc_session_t *s, bool resume, int reconnect_reason
                    .reconnect = resume, .sid = resume && me ? me->sid : NULL,
                    .reconnect_reason = reconnect_reason},
         .ca_file = room->ca_file,
-        .connect_timeout_ms = room->opts.connect_timeout_ms,
+        /* a reconnect attempt gives up sooner: the next one follows (SYN retries back off) */
+        .connect_timeout_ms = s->reconnecting ? MIN(room->opts.connect_timeout_ms, RECONNECT_CONNECT_MS)
+                                              : room->opts.connect_timeout_ms,
         .cb = {.on_open = on_signal_open, .on_response = on_signal_response, .on_closed = on_signal_closed},
         .user = s,
     };

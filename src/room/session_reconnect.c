@@ -17,7 +17,7 @@
 #include "room/session_internal.h"
 
 #define MOD "room"
-#define ATTEMPT_BOUND_MS 10000 /* one attempt: signal, answer, connections */
+#define ATTEMPT_BOUND_MS 8000 /* one attempt: signal, answer, connections */
 
 /* LiveKit's ReconnectReason (livekit_models.proto) */
 enum { RR_UNKNOWN = 0, RR_SIGNAL_DISCONNECTED = 1, RR_PUBLISHER_FAILED = 2, RR_SUBSCRIBER_FAILED = 3 };
@@ -121,7 +121,10 @@ static void attempt(lkc_session_t *s)
     if (rc == LKC_OK)
         rc = lkc_signal_connect(s->signal);
     if (rc != LKC_OK) {
-        lkc__session_attempt_failed(s, LKC_FAILURE_INTERNAL, "cannot open the signal connection");
+        lkc_signal_free(s->signal);
+        s->signal = NULL;
+        remember(s, LKC_FAILURE_INTERNAL, "cannot open the signal connection");
+        schedule_next(s);
         return;
     }
     arm(s, ATTEMPT_BOUND_MS, on_attempt_bound);
@@ -157,8 +160,8 @@ static void schedule_next(lkc_session_t *s)
 
 void lkc__session_attempt_failed(lkc_session_t *s, lkc_failure_t cause, const char *message)
 {
-    if (s->shutting_down || !s->reconnecting)
-        return;
+    if (s->shutting_down || !s->reconnecting || !s->signal)
+        return; /* not in an attempt (between two, its failure was counted already) */
     LKC_LOGI(MOD, "reconnect attempt %d failed: %s%s%s", s->rc_attempt, lkc_failure_str(cause),
              message && *message ? ": " : "", message ? message : "");
     if (fatal(cause)) {
@@ -168,7 +171,12 @@ void lkc__session_attempt_failed(lkc_session_t *s, lkc_failure_t cause, const ch
     remember(s, cause, message);
     lkc_signal_free(s->signal); /* no more callbacks from it */
     s->signal = NULL;
-    if (s->rc_kind == LKC_RECONNECT_RESUME)
+    /* A server that cannot be reached may still keep our session (it does while our media
+     * flows): the next attempt resumes again. A server that answers but refuses the
+     * resume does not know us any more: only a full reconnect helps. (Its usual word for
+     * that, a leave with action RECONNECT, escalates in lkc__session_lost.) */
+    if (s->rc_kind == LKC_RECONNECT_RESUME &&
+        (cause == LKC_FAILURE_REJECTED || cause == LKC_FAILURE_SERVER_ERROR))
         escalate(s);
     schedule_next(s);
 }
@@ -207,10 +215,17 @@ void lkc__session_on_reconnect_response(lkc_session_t *s, const Livekit__Reconne
     lkc__data_resume(s->data, r->last_message_seq);
     send_sync_state(s);
     lkc_peer_t *pub = s->transport ? lkc__transport_publisher(s->transport) : NULL;
-    lkc_peer_state_t ps = pub ? lkc_peer_state(pub) : LKC_PEER_FAILED;
-    if (ps == LKC_PEER_FAILED || ps == LKC_PEER_CLOSED) {
-        /* our publisher connection is dead: only a new one helps */
-        lkc__session_lost(s, LKC_FAILURE_MEDIA, "the publisher connection failed", LKC_RECONNECT_FULL);
+    lkc_peer_state_t ps = pub ? lkc_peer_state(pub) : LKC_PEER_CLOSED;
+    if (ps == LKC_PEER_FAILED || ps == LKC_PEER_DISCONNECTED) {
+        /* our publisher's path is gone: we offer it an ICE restart (the server restarts
+         * the subscriber side itself) */
+        LKC_LOGI(MOD, "the publisher connection is %s: restarting its ICE", lkc_peer_state_str(ps));
+        if (lkc__transport_restart_publisher(s->transport) != LKC_OK) {
+            lkc__session_lost(s, LKC_FAILURE_MEDIA, "cannot restart the publisher's ICE", LKC_RECONNECT_FULL);
+            return;
+        }
+    } else if (ps == LKC_PEER_CLOSED) {
+        lkc__session_lost(s, LKC_FAILURE_MEDIA, "the publisher connection is closed", LKC_RECONNECT_FULL);
         return;
     }
     lkc__session_check_reconnected(s);

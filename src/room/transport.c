@@ -341,3 +341,8 @@ int lkc__transport_stats(const lkc_transport_t *t, lkc_pc_target_t which, lkc_pc
         return LKC_ERR_STATE;
     return lkc_peer_get_stats(which == LKC_PC_PUBLISHER ? t->pub.peer : t->sub.peer, out);
 }
+
+int lkc__transport_restart_publisher(lkc_transport_t *t)
+{
+    return t ? lkc_peer_restart_ice(t->pub.peer) : LKC_ERR_STATE;
+}

@@ -61,6 +61,9 @@ int lkc__transport_send_data(lkc_transport_t *t, lkc_data_kind_t kind, const uin
 /* The largest message our publisher channels take (0 until negotiated). */
 size_t lkc__transport_max_message(const lkc_transport_t *t);
 
+/* Resume: our publisher PC offers an ICE restart (when its path failed). */
+int lkc__transport_restart_publisher(lkc_transport_t *t);
+
 lkc_peer_t *lkc__transport_publisher(lkc_transport_t *t);
 lkc_peer_t *lkc__transport_subscriber(lkc_transport_t *t);
 int lkc__transport_stats(const lkc_transport_t *t, lkc_pc_target_t which, lkc_pc_stats_t *out);

@@ -12,8 +12,9 @@
 
 void lkc_peer_set_state(lkc_peer_t *p, lkc_peer_state_t s, const char *reason)
 {
+    /* FAILED is final, except for an ICE restart (p->restarting) that starts over */
     if (p->state == s || p->state == LKC_PEER_CLOSED ||
-        (p->state == LKC_PEER_FAILED && s != LKC_PEER_CLOSED))
+        (p->state == LKC_PEER_FAILED && s != LKC_PEER_CLOSED && !p->restarting))
         return;
     p->state = s;
     LKC_LOGD(MOD, "%s: %s%s%s", p->name, lkc_peer_state_str(s), reason ? ": " : "", reason ? reason : "");
@@ -98,6 +99,42 @@ static void dtls_closed(void *user)
     lkc_peer_set_state(p, LKC_PEER_FAILED, "the peer closed the DTLS association (close_notify)");
 }
 
+static void start_gathering(lkc_peer_t *p);
+
+/* New local credentials, the remote ones forgotten, candidates gathered again; the peer
+ * leaves FAILED/DISCONNECTED for CONNECTING (DTLS, SRTP and SCTP carry on over the new
+ * path once ICE finds one). */
+static int restart_ice(lkc_peer_t *p)
+{
+    int rc = lkc_ice_restart(p->ice);
+    if (rc != LKC_OK)
+        return rc;
+    lkc_ice_get_local_credentials(p->ice, p->ufrag, sizeof p->ufrag, p->pwd, sizeof p->pwd);
+    g_clear_pointer(&p->remote_ufrag, g_free);
+    p->gathering = false;
+    LKC_LOGD(MOD, "%s: ICE restart", p->name);
+    if (p->state == LKC_PEER_FAILED || p->state == LKC_PEER_DISCONNECTED) {
+        p->restarting = true;
+        lkc_peer_set_state(p, LKC_PEER_CONNECTING, "ICE restart");
+        p->restarting = false;
+    }
+    return LKC_OK;
+}
+
+int lkc_peer_restart_ice(lkc_peer_t *p)
+{
+    if (!p || !p->offerer || p->state == LKC_PEER_CLOSED)
+        return LKC_ERR_STATE;
+    int rc = restart_ice(p);
+    if (rc != LKC_OK)
+        return rc;
+    if (p->offer_in_flight) {
+        /* the answer to the old offer would carry the old credentials: offer again after it */
+        p->offer_in_flight = false;
+    }
+    return lkc_peer_negotiate(p);
+}
+
 /* Starts DTLS once both the role (from the remote description) and a path (ICE) are
  * known. The server role needs no start: the peer's ClientHello starts it. */
 static void maybe_start_dtls(lkc_peer_t *p)
@@ -125,11 +162,9 @@ int lkc_peer_apply_transport(lkc_peer_t *p, const lkc_sdp_t *remote, char *err, 
     }
     if (remote->ice_lite)
         LKC_LOGW(MOD, "%s: the remote side is ICE-lite", p->name);
-    if (p->remote_ufrag && strcmp(p->remote_ufrag, ufrag) != 0) {
-        /* an ICE restart from the remote side */
-        lkc_ice_restart(p->ice);
-        lkc_ice_get_local_credentials(p->ice, p->ufrag, sizeof p->ufrag, p->pwd, sizeof p->pwd);
-        g_clear_pointer(&p->remote_ufrag, g_free);
+    if (p->remote_ufrag && strcmp(p->remote_ufrag, ufrag) != 0 && !p->offerer) {
+        /* an ICE restart from the remote side: new credentials of ours, gathered again */
+        restart_ice(p);
     }
     if (!p->remote_ufrag) {
         int rc = lkc_ice_set_remote_credentials(p->ice, ufrag, pwd);
@@ -245,7 +280,7 @@ static void ice_state(void *user, lkc_ice_state_t s)
             if (p->cb.on_milestone)
                 p->cb.on_milestone(p->user, LKC_PEER_ICE_CONNECTED);
         }
-        if (p->state == LKC_PEER_DISCONNECTED)
+        if (p->state == LKC_PEER_DISCONNECTED || (p->state == LKC_PEER_CONNECTING && p->srtp))
             lkc_peer_set_state(p, p->srtp ? LKC_PEER_CONNECTED : LKC_PEER_CONNECTING, "ICE path restored");
         maybe_start_dtls(p);
         break;

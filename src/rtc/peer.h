@@ -112,6 +112,11 @@ int lkc_peer_remove_audio_sender(lkc_peer_t *p, const char *mid);
 /* Starts an offer/answer now, or after the one in flight. The offer comes through
  * on_offer. */
 int lkc_peer_negotiate(lkc_peer_t *p);
+
+/* Offerer: an ICE restart (new credentials, candidates gathered again) and a new offer
+ * carrying it; a FAILED or DISCONNECTED peer becomes CONNECTING and, once ICE finds a
+ * path, CONNECTED again with the same DTLS association. */
+int lkc_peer_restart_ice(lkc_peer_t *p);
 /* Applies the remote answer to our last offer. */
 int lkc_peer_set_answer(lkc_peer_t *p, const char *sdp);
 

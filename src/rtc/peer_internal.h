@@ -69,6 +69,7 @@ struct lkc_peer {
 
     /* offerer negotiation */
     bool offer_in_flight;
+    bool restarting;          /* set_state may leave FAILED (an ICE restart) */
     guint offered_sections;   /* sections in the offer in flight (more may be added meanwhile) */
     bool renegotiate;
 

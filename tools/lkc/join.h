@@ -52,7 +52,6 @@ typedef struct join_session {
      * unpublish names no identity (only the participant sid), so we remember it. */
     struct { char sid[64]; char identity[128]; } owners[128];
     size_t n_owners;
-    atomic_bool was_reconnecting;
 } join_session_t;
 
 /* Fills the room handlers (join_events.c); `s` is their user pointer. */

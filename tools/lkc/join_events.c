@@ -54,16 +54,31 @@ static const char *owner(join_session_t *s, const lkc_participant_info_t *p, con
 static void on_state_changed(lkc_room_t *room, lkc_state_t state, lkc_failure_t reason, void *user)
 {
     join_session_t *s = user;
+    (void)s;
     view_state(lkc_state_str(state));
-    /* The library does not reconnect yet; these appear once it does. */
-    if (state == LKC_STATE_RECONNECTING) {
-        atomic_store(&s->was_reconnecting, true);
-        out_begin("reconnecting");
-        out_end();
-    } else if (state == LKC_STATE_CONNECTED && atomic_exchange(&s->was_reconnecting, false)) {
-        out_begin("reconnected");
-        out_end();
-    }
+}
+
+static void on_reconnecting(lkc_room_t *room, lkc_reconnect_kind_t kind, lkc_failure_t cause, void *user)
+{
+    out_begin("reconnecting");
+    out_str("kind", lkc_reconnect_kind_str(kind));
+    out_str("cause", lkc_failure_str(cause));
+    out_end();
+    char line[128];
+    snprintf(line, sizeof line, "connection lost (%s): reconnecting (%s)", lkc_failure_str(cause),
+             lkc_reconnect_kind_str(kind));
+    view_log(line);
+}
+
+static void on_reconnected(lkc_room_t *room, lkc_reconnect_kind_t kind, int64_t ms, void *user)
+{
+    out_begin("reconnected");
+    out_str("kind", lkc_reconnect_kind_str(kind));
+    out_int("ms", ms);
+    out_end();
+    char line[128];
+    snprintf(line, sizeof line, "reconnected (%s) after %lld ms", lkc_reconnect_kind_str(kind), (long long)ms);
+    view_log(line);
 }
 
 static void on_connected(lkc_room_t *room, const lkc_room_info_t *info, const lkc_participant_info_t *local,
@@ -233,6 +248,8 @@ void join_set_handlers(lkc_room_options_t *ro, join_session_t *s)
     ro->handlers.on_track_muted = on_track_muted;
     ro->handlers.on_track_unmuted = on_track_unmuted;
     ro->handlers.on_data_received = on_data_received;
+    ro->handlers.on_reconnecting = on_reconnecting;
+    ro->handlers.on_reconnected = on_reconnected;
 }
 
 void join_reap_listeners(join_session_t *s)
