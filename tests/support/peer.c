@@ -52,11 +52,17 @@ static gpointer reader_main(gpointer data)
 
 lkc_test_peer_t *lkc_test_peer_start(const char *room, const char *identity, const char *const *extra_args)
 {
+    return lkc_test_peer_start_at(lkc_test_env()->url, room, identity, extra_args);
+}
+
+lkc_test_peer_t *lkc_test_peer_start_at(const char *url, const char *room, const char *identity,
+                                        const char *const *extra_args)
+{
     const lkc_test_env_t *env = lkc_test_env();
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (char *)LKC_SOURCE_DIR "/.tools/venv/bin/python");
     g_ptr_array_add(argv, (char *)LKC_SOURCE_DIR "/tests/support/peer.py");
-    const char *fixed[] = {"--url", env->url, "--api-key", env->key, "--api-secret", env->secret,
+    const char *fixed[] = {"--url", url, "--api-key", env->key, "--api-secret", env->secret,
                            "--room", room, "--identity", identity};
     for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
         g_ptr_array_add(argv, (char *)fixed[i]);
@@ -184,4 +190,75 @@ void lkc_test_peer_stop(lkc_test_peer_t *p)
     pthread_cond_destroy(&p->cond);
     g_free(p->identity);
     g_free(p);
+}
+
+void lkc_test_peer_send_numbered(lkc_test_peer_t *p, const char *prefix, const char *topic, int rate_per_s,
+                                 long long count)
+{
+    lkc_test_peer_cmd(p, "{\"cmd\":\"send_numbered\",\"prefix\":\"%s\",\"topic\":\"%s\",\"rate\":%d,\"count\":%lld}",
+                      prefix, topic ? topic : "", rate_per_s, count);
+}
+
+JsonObject *lkc_test_peer_wait_numbered(lkc_test_peer_t *p, const char *prefix, bool stop, int timeout_ms)
+{
+    if (stop)
+        lkc_test_peer_cmd(p, "{\"cmd\":\"stop_numbered\",\"prefix\":\"%s\"}", prefix);
+    JsonObject *o = lkc_test_peer_wait(p, "numbered_stopped", "prefix", prefix, 1, timeout_ms);
+    CHECK(o, "the Python peer %s did not report numbered_stopped for '%s' within %d ms", p->identity, prefix,
+          timeout_ms);
+    return o;
+}
+
+JsonObject *lkc_test_peer_seq_report(lkc_test_peer_t *p, const char *prefix, const char *sender, long long expected,
+                                     int timeout_ms)
+{
+    int before = lkc_test_peer_count(p, "seq_report", "prefix", prefix);
+    if (sender)
+        lkc_test_peer_cmd(p, "{\"cmd\":\"seq_report\",\"prefix\":\"%s\",\"sender\":\"%s\",\"expected\":%lld}",
+                          prefix, sender, expected);
+    else
+        lkc_test_peer_cmd(p, "{\"cmd\":\"seq_report\",\"prefix\":\"%s\",\"expected\":%lld}", prefix,
+                          expected);
+    JsonObject *o = lkc_test_peer_wait(p, "seq_report", "prefix", prefix, before + 1, timeout_ms);
+    CHECK(o, "the Python peer %s sent no seq_report for '%s' within %d ms", p->identity, prefix, timeout_ms);
+    return o;
+}
+
+bool lkc_test_peer_seq_ok(JsonObject *report, long long expected, char *msg, size_t msg_len)
+{
+    long long distinct = json_object_get_int_member_with_default(report, "distinct", -1),
+              count = json_object_get_int_member_with_default(report, "count", -1),
+              missing = json_object_get_int_member_with_default(report, "missing_count", -1),
+              dups = json_object_get_int_member_with_default(report, "duplicates", -1),
+              late = json_object_get_int_member_with_default(report, "out_of_order", -1),
+              highest = json_object_get_int_member_with_default(report, "highest", -1);
+    bool ok = missing == 0 && dups == 0 && late == 0 && highest == expected && distinct == expected &&
+              count == expected;
+    if (msg && msg_len) {
+        GString *g = g_string_new(NULL);
+        g_string_append_printf(g, "the Python peer got '%s-<n>'%s%s: %lld of 1..%lld (%lld messages, highest %lld)",
+                               json_object_get_string_member_with_default(report, "prefix", "?"),
+                               *json_object_get_string_member_with_default(report, "sender", "") ? " from " : "",
+                               json_object_get_string_member_with_default(report, "sender", ""), distinct, expected,
+                               count, highest);
+        if (ok) {
+            g_string_append(g, ", each once, in order");
+        } else {
+            g_string_append_printf(g, "; missing %lld", missing);
+            JsonArray *list = json_object_has_member(report, "missing")
+                                  ? json_object_get_array_member(report, "missing")
+                                  : NULL;
+            if (list && json_array_get_length(list)) {
+                g_string_append(g, " (");
+                guint n = json_array_get_length(list);
+                for (guint i = 0; i < n && i < 10; i++)
+                    g_string_append_printf(g, "%s%lld", i ? ", " : "", (long long)json_array_get_int_element(list, i));
+                g_string_append(g, n > 10 || missing > 10 ? ", ...)" : ")");
+            }
+            g_string_append_printf(g, "; duplicates %lld; out of order %lld", dups, late);
+        }
+        g_strlcpy(msg, g->str, msg_len);
+        g_string_free(g, TRUE);
+    }
+    return ok;
 }

@@ -20,9 +20,21 @@ writes events, one JSON object per line ({"event": ..., ...}), on stdout. Comman
   {"cmd":"publish_brief","hold_ms":50}
         publishes a track, holds it that long, unpublishes it, then event "brief_done"
   {"cmd":"participants"}     event "participants" with identities/names/metadata
+  {"cmd":"send_numbered","rate":50,"prefix":"py","topic":"seq","count":0}
+        sends "<prefix>-1", "<prefix>-2", ... reliably, `rate` a second, until
+        {"cmd":"stop_numbered","prefix":"py"} (prefix omitted: all) or, when count > 0,
+        until count were sent; a publish_data that raises is counted and the same
+        number is tried again at the next tick (numbers are never skipped). Then event
+        "numbered_stopped" with prefix, sent (1..sent went out), raised, errors (by type)
+  {"cmd":"seq_report","prefix":"lkc","sender":"id","expected":0}
+        event "seq_report" about the numbered messages "<prefix>-<n>" received (from
+        that sender only, when given): count, distinct, first, last, highest,
+        contiguous, missing (of 1..expected, or of 1..highest; the first 50) and
+        missing_count, duplicates, out_of_order, senders
   {"cmd":"leave"}            disconnects and exits
 Events besides the replies: connected, participant_connected, participant_disconnected,
 track_published, track_subscribed, track_unsubscribed, track_muted, track_unmuted, data,
+reconnecting, reconnected, connection_state (state: the rtc.ConnectionState name),
 disconnected, error. Everything stays on 127.0.0.1 (the server hands out only a loopback
 STUN URL and we add no ICE servers).
 """
@@ -32,6 +44,7 @@ import base64
 import json
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -46,6 +59,7 @@ warnings.filterwarnings("ignore", message=".*HMAC key.*")
 
 T0 = time.monotonic()
 SR_DEFAULT = 48000
+NUMBERED = re.compile(r"^(.+)-([0-9]+)$")
 
 
 def emit(event: str, **kw) -> None:
@@ -93,6 +107,8 @@ class Peer:
         self.tone_task = None
         self.tasks = set()
         self.done = asyncio.Event()
+        self.numbered = {}  # prefix -> {"stop": bool, "task": Task}
+        self.seq_in = []    # (sender, prefix, n) of numbered messages, in arrival order
 
     def spawn(self, coro):
         t = asyncio.ensure_future(coro)
@@ -137,6 +153,9 @@ class Peer:
             who = pkt.participant.identity if pkt.participant else ""
             try:
                 text = pkt.data.decode("utf-8")
+                m = NUMBERED.match(text)
+                if m and int(m.group(2)) >= 1:
+                    self.seq_in.append((who, m.group(1), int(m.group(2))))
                 emit("data", sender=who, topic=pkt.topic or "", kind=int(pkt.kind), payload=text,
                      size=len(pkt.data))
             except UnicodeDecodeError:
@@ -146,6 +165,74 @@ class Peer:
         @r.on("disconnected")
         def _d(reason=None):
             emit("disconnected", reason=str(reason))
+
+        @r.on("reconnecting")
+        def _rcing():
+            emit("reconnecting")
+
+        @r.on("reconnected")
+        def _rced():
+            emit("reconnected")
+
+        @r.on("connection_state_changed")
+        def _cs(state):
+            try:
+                name = rtc.ConnectionState.Name(state)
+            except Exception:
+                name = str(state)
+            emit("connection_state", state=name)
+
+    async def send_numbered(self, c):
+        prefix = c.get("prefix", "py")
+        rate = float(c.get("rate", 50))
+        count = int(c.get("count", 0))
+        topic = c.get("topic", "")
+        st = self.numbered[prefix]
+        lp = self.room.local_participant
+        loop = asyncio.get_running_loop()
+        period = 1.0 / rate
+        due = loop.time()
+        n, sent, raised, errors = 1, 0, 0, {}
+        while not st["stop"] and (count == 0 or sent < count):
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            due = max(due + period, loop.time() - 1.0)  # far behind: no burst
+            try:
+                await lp.publish_data(f"{prefix}-{n}".encode(), reliable=True, topic=topic)
+                sent = n
+                n += 1
+            except Exception as e:  # counted; the same number again at the next tick
+                raised += 1
+                key = type(e).__name__
+                errors[key] = errors.get(key, 0) + 1
+        emit("numbered_stopped", prefix=prefix, sent=sent, raised=raised, errors=errors)
+        self.numbered.pop(prefix, None)
+
+    def seq_report(self, c):
+        prefix = c.get("prefix", "")
+        sender = c.get("sender")
+        expected = int(c.get("expected", 0))
+        got = [n for (who, p, n) in self.seq_in if p == prefix and (sender is None or who == sender)]
+        senders = sorted({who for (who, p, n) in self.seq_in if p == prefix})
+        seen, dups, late, highest = set(), 0, 0, 0
+        for n in got:
+            if n in seen:
+                dups += 1
+            elif n < highest:
+                late += 1
+            seen.add(n)
+            highest = max(highest, n)
+        upto = expected if expected > 0 else highest
+        missing = [n for n in range(1, upto + 1) if n not in seen]
+        contiguous = 0
+        while contiguous + 1 in seen:
+            contiguous += 1
+        emit("seq_report", prefix=prefix, sender=sender or "", count=len(got), distinct=len(seen),
+             first=got[0] if got else 0, last=got[-1] if got else 0, highest=highest,
+             contiguous=contiguous, missing=missing[:50], missing_count=len(missing),
+             duplicates=dups, out_of_order=late, senders=senders)
 
     async def tone(self, c):
         sr = int(c.get("sample_rate", 48000))
@@ -284,6 +371,20 @@ class Peer:
             emit("participants", participants=[
                 {"identity": p.identity, "sid": p.sid, "name": p.name, "metadata": p.metadata,
                  "attributes": dict(p.attributes)} for p in self.room.remote_participants.values()])
+        elif cmd == "send_numbered":
+            prefix = c.get("prefix", "py")
+            if prefix in self.numbered:
+                emit("error", cmd=cmd, message=f"already sending {prefix}")
+                return
+            self.numbered[prefix] = {"stop": False}
+            self.numbered[prefix]["task"] = self.spawn(self.send_numbered(c))
+        elif cmd == "stop_numbered":
+            prefix = c.get("prefix")
+            for p, st in list(self.numbered.items()):
+                if prefix is None or p == prefix:
+                    st["stop"] = True
+        elif cmd == "seq_report":
+            self.seq_report(c)
         elif cmd == "leave":
             self.done.set()
         else:
