@@ -96,7 +96,8 @@ void lkc__data_restart(lkc_data_t *d)
         LKC_LOGI(MOD, "full reconnect: %u reliable packet(s) not known to be delivered go again", n);
     requeue_sent(d, true);
     d->next_seq = 1;
-    g_hash_table_remove_all(d->last_seq); /* senders' numbering is per session */
+    /* the receive side keeps its table: a remote sender's numbering is per *its* session
+     * (its sid), and the server replays its recent data cache to a rejoining participant */
 }
 
 void lkc__data_undelivered(const lkc_data_t *d, uint64_t *first, uint64_t *count)

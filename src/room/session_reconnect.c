@@ -23,6 +23,7 @@
 enum { RR_UNKNOWN = 0, RR_SIGNAL_DISCONNECTED = 1, RR_PUBLISHER_FAILED = 2, RR_SUBSCRIBER_FAILED = 3 };
 
 static void schedule_next(lkc_session_t *s);
+static void retry_now(lkc_session_t *s);
 
 static bool fatal(lkc_failure_t cause)
 {
@@ -58,8 +59,11 @@ void lkc__session_lost(lkc_session_t *s, lkc_failure_t cause, const char *messag
         if (kind == LKC_RECONNECT_FULL)
             escalate(s);
         if (kind == LKC_RECONNECT_FULL && s->rc_attempt > 0) {
+            /* the server said so (it answers, and does not know us): go at once */
             lkc__session_stop_source(&s->rc_timer);
-            schedule_next(s); /* the server said so: no point finishing this attempt */
+            lkc_signal_free(s->signal);
+            s->signal = NULL;
+            retry_now(s);
         }
         return;
     }
@@ -156,6 +160,17 @@ static void schedule_next(lkc_session_t *s)
         attempt(s);
     else
         arm(s, delay, on_backoff);
+}
+
+/* The next attempt without waiting (it still counts against the limit). */
+static void retry_now(lkc_session_t *s)
+{
+    if (++s->rc_attempt > s->room->opts.reconnect_attempts) {
+        s->rc_attempt--;
+        schedule_next(s); /* gives up with the message */
+        return;
+    }
+    attempt(s);
 }
 
 void lkc__session_attempt_failed(lkc_session_t *s, lkc_failure_t cause, const char *message)

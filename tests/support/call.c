@@ -152,7 +152,9 @@ lkc_test_peer_t *lkc_test_call_peer(lkc_test_call_t *c) { return c->py; }
 
 static bool hears(lkc_audio_stream_t *st, double hz, int timeout_ms, lkc_test_heard_t *h)
 {
-    return lkc_test_listen(st, 48000, 1, 0.2, timeout_ms, h) && fabs(h->freq_hz[0] - hz) <= 5 && h->rms_dbfs[0] > -30;
+    /* lkc_test_listen settles 0.3 s, then takes 0.2 s */
+    return lkc_test_listen(st, 48000, 1, 0.2, timeout_ms + 500, h) && fabs(h->freq_hz[0] - hz) <= 5 &&
+           h->rms_dbfs[0] > -30;
 }
 
 int64_t lkc_test_call_audio_back(lkc_test_call_t *c, int timeout_ms, char *msg, size_t msg_len)
@@ -187,7 +189,9 @@ void lkc_test_call_finish(lkc_test_call_t *c, const char *what, bool rejoin_may_
 
     /* lkc-a's messages: exactly once, in order, at the peer and at lkc-b */
     JsonObject *rep = NULL;
-    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    /* after a rejoin some never come (sent while the receiver was out of the room) */
+    int wait_s = rejoin_may_miss ? 5 : 20;
+    gint64 deadline = g_get_monotonic_time() + wait_s * G_USEC_PER_SEC;
     bool py_ok = false;
     while (!py_ok && g_get_monotonic_time() < deadline) {
         rep = lkc_test_peer_seq_report(c->py, "lkc", "lkc-a", sent_a, 10000);
@@ -201,25 +205,31 @@ void lkc_test_call_finish(lkc_test_call_t *c, const char *what, bool rejoin_may_
     long long py_missing = json_object_get_int_member(rep, "missing_count");
     bool py_rejoined = lkc_test_peer_count(c->py, "participant_disconnected", "identity", "lkc-a") > 0 ||
                        lkc_test_peer_count(c->py, "reconnecting", NULL, NULL) > 0;
-    CHECK(json_object_get_int_member(rep, "duplicates") == 0 && json_object_get_int_member(rep, "out_of_order") == 0,
+    /* After the server itself died, what it got but had not acknowledged when it died (at
+     * most SCTP's delayed-ack window) is sent again by the rejoined lkc-a under a new
+     * participant sid, which no receiver can tell from new: at least once, reported. */
+    long long py_dups = json_object_get_int_member(rep, "duplicates");
+    CHECK((py_dups == 0 || (rejoin_may_miss && py_dups <= 20)) && json_object_get_int_member(rep, "out_of_order") == 0,
           "%s: lkc-a's numbered messages at the Python peer: %s (sender: %s)", what, msg, desc);
     if (!py_exact)
         fprintf(stderr, "%s: at the Python peer: %s%s\n", what, msg,
                 py_rejoined ? " (the Python SDK reconnected itself meanwhile)" : "");
     CHECK(py_exact || rejoin_may_miss || py_rejoined, "%s: lkc-a's numbered messages at the Python peer: %s (sender: %s)",
           what, msg, desc);
-    lkc_test_seq_receiver_wait(c->rx_b, "lkc-a", "lkc", sent_a, 20000);
+    lkc_test_seq_receiver_wait(c->rx_b, "lkc-a", "lkc", sent_a, wait_s * 1000);
     lkc_test_seq_result_t rb;
     bool b_ok = lkc_test_seq_receiver_check(c->rx_b, "lkc-a", "lkc", sent_a, &rb, msg, sizeof msg);
-    CHECK(rb.duplicates == 0 && rb.out_of_order == 0, "%s: lkc-a's numbered messages at lkc-b: %s (sender: %s)", what,
-          msg, desc);
+    CHECK((rb.duplicates == 0 || (rejoin_may_miss && rb.duplicates <= 20)) && rb.out_of_order == 0,
+          "%s: lkc-a's numbered messages at lkc-b: %s (sender: %s)", what, msg, desc);
     CHECK(b_ok || rejoin_may_miss, "%s: lkc-a's numbered messages at lkc-b: %s (sender: %s)", what, msg, desc);
 
     /* the peer's messages at lkc-a: in order, never twice; what the Python SDK lost is reported */
-    lkc_test_seq_receiver_wait(c->rx_a, "py", "py", sent_py, 10000);
+    lkc_test_seq_receiver_wait(c->rx_a, "py", "py", sent_py, rejoin_may_miss ? 3000 : 10000);
     lkc_test_seq_result_t r;
     lkc_test_seq_receiver_check(c->rx_a, "py", "py", sent_py, &r, msg, sizeof msg);
     CHECK(r.duplicates == 0 && r.out_of_order == 0, "%s: the peer's messages at lkc-a: %s", what, msg);
+    lkc_test_seq_result_t rpb; /* the same at lkc-b, to tell the peer's losses from lkc-a's */
+    lkc_test_seq_receiver_check(c->rx_b, "py", "py", sent_py, &rpb, NULL, 0);
 
     /* A's session never ended */
     CHECK_EQ_INT(lkc_test_events_count(c->ev_a, "disconnected", NULL), 0);
@@ -231,11 +241,11 @@ void lkc_test_call_finish(lkc_test_call_t *c, const char *what, bool rejoin_may_
         g_string_append_printf(kinds, "%s%s %d ms", i ? ", " : "", e->a, e->kind);
     }
     fprintf(stderr, "RESULT %s: lkc-a reconnected %u time(s) [%s]; lkc-a sent %lld: lkc-b got %lld once in order "
-                    "(%lld missing), the Python peer %lld (%lld missing%s); the peer sent %lld, lkc-a got %lld "
-                    "once in order (%lld missing)\n",
-            what, rc->len, kinds->str, sent_a, rb.distinct, rb.missing,
-            (long long)json_object_get_int_member(rep, "distinct"), py_missing,
-            py_rejoined ? ", the Python SDK reconnected" : "", sent_py, r.distinct, r.missing);
+                    "(%lld missing, %lld twice), the Python peer %lld (%lld missing, %lld twice%s); the peer sent %lld, "
+                    "lkc-a got %lld once in order (%lld missing), lkc-b %lld (%lld missing)\n",
+            what, rc->len, kinds->str, sent_a, rb.distinct, rb.missing, rb.duplicates,
+            (long long)json_object_get_int_member(rep, "distinct"), py_missing, py_dups,
+            py_rejoined ? ", the Python SDK reconnected" : "", sent_py, r.distinct, r.missing, rpb.distinct, rpb.missing);
     g_string_free(kinds, TRUE);
     g_ptr_array_unref(rc);
     g_free(desc);
