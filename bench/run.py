@@ -9,7 +9,7 @@ build/bench-logs/). Standard library only.
 
 Environment:
   LKC_BENCH_QUICK=1     short run: fewer repetitions, shorter windows, smaller N
-  LKC_BENCH_ONLY=a,b    sections to run: size join first m2e footprint cpu scale data
+  LKC_BENCH_ONLY=a,b    sections to run: size join first m2e footprint cpu scale data reconnect
   LKC_BENCH_BUILD=DIR   CMake build directory holding bench/ and liblkc.so (default build)
 """
 import datetime
@@ -36,7 +36,7 @@ RESULTS = os.path.join(TOP, "bench/results")
 LOGS = os.path.join(BUILD, "bench-logs")
 SERVER_DIR = os.path.join(BUILD, "bench-server")
 QUICK = os.environ.get("LKC_BENCH_QUICK", "") not in ("", "0")
-ALL_SECTIONS = ["size", "join", "first", "m2e", "footprint", "cpu", "scale", "data"]
+ALL_SECTIONS = ["size", "join", "first", "m2e", "footprint", "cpu", "scale", "data", "reconnect"]
 ONLY = [s for s in os.environ.get("LKC_BENCH_ONLY", "").replace(" ", "").split(",") if s]
 
 # --- parameters (full / quick) -------------------------------------------------------------
@@ -791,6 +791,78 @@ def sec_data():
             lines.append(f"| {'lkc' if kind == 'lkc' else 'Python'} (burst check) | {r['size']} | {r['count']} | "
                          f"{r['received']} | {r['out_of_order']} |")
     DETAIL.append(("Data throughput", lines))
+
+
+# --- reconnection ------------------------------------------------------------------------------
+
+RECONNECT_FAULTS = [  # (label, test binary, BENCH key)
+    ("signal cut 20 s", "fault_reconnect_signal_cut", "signal_cut"),
+    ("UDP blackout 3 s", "fault_reconnect_udp_blackout", "udp_blackout_3s"),
+    ("server kill -9, back 2 s later", "fault_reconnect_server_restart", "server_restart"),
+]
+
+
+def parse_result(text):
+    """The RESULT line of tests/support/call.c: messages sent and missing per sender."""
+    import re
+    m = re.search(r"lkc-a sent (\d+): lkc-b got (\d+) once in order \((\d+) missing, (\d+) twice\).*"
+                  r"the peer sent (\d+), lkc-a got (\d+) once in order \((\d+) missing\), lkc-b (\d+) "
+                  r"\((\d+) missing\)", text)
+    if not m:
+        return None
+    g = [int(x) for x in m.groups()]
+    return {"lkc_sent": g[0], "lkc_missing": g[2], "lkc_twice": g[3], "py_sent": g[4], "py_missing": g[8]}
+
+
+def sec_reconnect():
+    """The fault tests' calls (tests/support/call.c) under one fault each, on private servers,
+    with iptables on the loopback interface: lkc participants and the Python SDK peer in the
+    same room under the same fault, side by side."""
+    import re
+    tests = os.path.join(BUILD, "tests")
+    if os.geteuid() != 0 or not shutil.which("iptables"):
+        DETAIL.append(("Reconnection", ["skipped: needs root and iptables (scripts/setup installs it)"]))
+        return
+    b = Busy()
+    res = {}
+    for label, binary, key in RECONNECT_FAULTS:
+        path = os.path.join(tests, binary)
+        if not os.access(path, os.X_OK):
+            res[key] = {"error": f"{binary} is not built"}
+            continue
+        logpath = os.path.join(LOGS, f"reconnect-{key}.log")
+        with open(logpath, "w") as lf:
+            rc = subprocess.run([path], env=ENV, stdout=lf, stderr=subprocess.STDOUT, timeout=300).returncode
+        text = open(logpath).read()
+        m = re.search(rf"BENCH {key} lkc_audio_ms=(-?\d+) py_audio_ms=(-?\d+)", text)
+        r = parse_result(text) or {}
+        if m:
+            r["lkc_audio_ms"], r["py_audio_ms"] = int(m.group(1)), int(m.group(2))
+        r["rc"] = rc
+        res[key] = r
+    busy = b.stop()
+    RAW["reconnect"] = {"runs": res, "machine": busy}
+    lines = [f"Machine: {busy['busy_pct']}% busy. Each fault once, on a private server: lkc-a (660 Hz tone and "
+             "50 numbered reliable messages/s), lkc-b (440 Hz), the Python SDK peer (50 numbered messages/s), all "
+             "in one room under the same fault. *Audio back*: from the path being back (the server answering again, "
+             "for the restart) until lkc-b hears lkc-a (lkc) and until the Python peer hears lkc-a (Python: its "
+             "own recovery of the subscription). *Lost*: numbered messages that never reached lkc-b, from lkc-a "
+             "(lkc) and from the Python peer (Python).", "",
+             "| fault | lkc audio back ms | Python audio back ms | lkc lost / sent | Python lost / sent | exit |",
+             "|---|---|---|---|---|---|"]
+    for label, binary, key in RECONNECT_FAULTS:
+        r = res.get(key, {})
+        if "error" in r:
+            lines.append(f"| {label} | — | — | — | — | {r['error']} |")
+            continue
+        lines.append(f"| {label} | {r.get('lkc_audio_ms', '—')} | {r.get('py_audio_ms', '—')} | "
+                     f"{r.get('lkc_missing', '—')} / {r.get('lkc_sent', '—')} | "
+                     f"{r.get('py_missing', '—')} / {r.get('py_sent', '—')} | {r.get('rc')} |")
+        l = r.get("lkc_audio_ms")
+        p = r.get("py_audio_ms")
+        row(f"Reconnect, {label}: audio back", "ms", summary([l]) if l is not None and l >= 0 else None,
+            summary([p]) if p is not None and p >= 0 else None, ratio=True)
+    DETAIL.append(("Reconnection", lines))
 
 
 # --- report ------------------------------------------------------------------------------------

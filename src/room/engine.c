@@ -346,7 +346,8 @@ static gpointer engine_main(gpointer data)
     return NULL;
 }
 
-int lkc__engine_start(lkc_room_t *room, const lkc__engine_client_t *client, const char *url, const char *token)
+static lkc_engine_t *engine_alloc(lkc_room_t *room, const lkc__engine_client_t *client, const char *url,
+                                  const char *token)
 {
     lkc_engine_t *e = g_new0(lkc_engine_t, 1);
     e->room = room;
@@ -356,6 +357,22 @@ int lkc__engine_start(lkc_room_t *room, const lkc__engine_client_t *client, cons
     e->token = g_strdup(token);
     e->start_ms = lkc_mono_ms();
     e->commands = g_queue_new();
+    return e;
+}
+
+/* Releases what engine_alloc made (the context, queue and strings). */
+static void engine_release(lkc_engine_t *e)
+{
+    g_queue_free(e->commands);
+    g_main_context_unref(e->ctx);
+    g_free(e->url);
+    g_free(e->token);
+    g_free(e);
+}
+
+int lkc__engine_start(lkc_room_t *room, const lkc__engine_client_t *client, const char *url, const char *token)
+{
+    lkc_engine_t *e = engine_alloc(room, client, url, token);
     e->command_source = g_source_new(&command_funcs, sizeof(command_source_t));
     ((command_source_t *)e->command_source)->e = e;
     g_source_attach(e->command_source, e->ctx);
@@ -370,11 +387,7 @@ int lkc__engine_start(lkc_room_t *room, const lkc__engine_client_t *client, cons
         room->session_running = false;
         g_source_destroy(e->command_source);
         g_source_unref(e->command_source);
-        g_queue_free(e->commands);
-        g_main_context_unref(e->ctx);
-        g_free(e->url);
-        g_free(e->token);
-        g_free(e);
+        engine_release(e);
         return LKC_ERR_NO_MEMORY;
     }
     room->thread = t;
@@ -386,14 +399,7 @@ int lkc__engine_start(lkc_room_t *room, const lkc__engine_client_t *client, cons
 lkc_engine_t *lkc__engine_new_detached(lkc_room_t *room, const lkc__engine_client_t *client, const char *url,
                                        const char *token)
 {
-    lkc_engine_t *e = g_new0(lkc_engine_t, 1);
-    e->room = room;
-    e->client = client;
-    e->ctx = g_main_context_new();
-    e->url = g_strdup(url);
-    e->token = g_strdup(token);
-    e->start_ms = lkc_mono_ms();
-    e->commands = g_queue_new();
+    lkc_engine_t *e = engine_alloc(room, client, url, token);
     g_main_context_push_thread_default(e->ctx);
     e->session = client->create(e, url, token);
     return e;
@@ -424,10 +430,6 @@ void lkc__engine_free_detached(lkc_engine_t *e)
     drain(e->ctx);
     if (!lkc_linger_wait(e->ctx, LINGER_TIMEOUT_MS))
         lkc_linger_abandon(e->ctx);
-    g_queue_free(e->commands);
     g_main_context_pop_thread_default(e->ctx);
-    g_main_context_unref(e->ctx);
-    g_free(e->url);
-    g_free(e->token);
-    g_free(e);
+    engine_release(e);
 }

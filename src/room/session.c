@@ -21,6 +21,9 @@
 #define LKC_PROTOCOL_VERSION 15 /* see docs/architecture.md, "Protocol choices" */
 #define LEAVE_CLOSE_BOUND_MS 700
 #define RECONNECT_CONNECT_MS 3000 /* signal connect + first answer of a reconnect attempt */
+/* a failed transport waits this long for the server's leave (which it sends first when it
+ * removes us) before recovering: the leave must win, or a removed participant rejoins */
+#define VERDICT_WAIT_MS 300
 
 
 void lkc__session_stop_source(GSource **src)
@@ -350,7 +353,7 @@ static void on_transport_failed(void *user, lkc_failure_t reason, const char *me
     s->pending_failure = reason;
     g_strlcpy(s->pending_message, message, sizeof s->pending_message);
     int64_t silent = lkc_signal_silent_ms(s->signal);
-    int wait_ms = silent > (int64_t)s->ping_interval_s * 1000 ? (s->ping_timeout_s + 1) * 1000 : 1000;
+    int wait_ms = silent > (int64_t)s->ping_interval_s * 1000 ? (s->ping_timeout_s + 1) * 1000 : VERDICT_WAIT_MS;
     LKC_LOGD(MOD, "transport failed (%s); waiting %d ms for the signal's verdict", message, wait_ms);
     s->verdict_timer = g_timeout_source_new((guint)wait_ms);
     g_source_set_callback(s->verdict_timer, on_verdict, s, NULL);

@@ -25,6 +25,10 @@ static void server_restart(void)
                     "after that\n",
             (long long)rejoin_ms, (long long)ms);
     CHECK_EQ_INT(lkc_room_state(lkc_test_call_room(c)), LKC_STATE_CONNECTED);
+    int64_t py = lkc_test_call_peer_audio_back(c, 20000);
+    int64_t lkc_total = rejoin_ms + ms;
+    fprintf(stderr, "BENCH server_restart lkc_audio_ms=%lld py_audio_ms=%lld\n", (long long)lkc_total,
+            py < 0 ? -1LL : (long long)(lkc_total + py));
     lkc_test_call_finish(c, "server kill -9 and restart", true);
 }
 

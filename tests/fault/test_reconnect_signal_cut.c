@@ -22,6 +22,9 @@ static void signal_cut_20s(void)
           lkc_test_events_count(ev, "reconnecting", NULL), lkc_test_events_count(ev, "reconnected", "full"));
     CHECK_EQ_INT(lkc_test_events_count(ev, "reconnected", "full"), 0);
     fprintf(stderr, "audio both ways %lld ms after the signal came back\n", (long long)ms);
+    int64_t py = lkc_test_call_peer_audio_back(c, 15000);
+    fprintf(stderr, "BENCH signal_cut lkc_audio_ms=%lld py_audio_ms=%lld\n", (long long)ms,
+            py < 0 ? -1LL : (long long)(ms + py));
     lkc_test_call_finish(c, "signal cut 20 s", false);
 }
 

@@ -17,6 +17,9 @@ static void blackout(lkc_test_call_t *c, int seconds)
     CHECK(ms >= 0, "after a %d s UDP blackout: %s", seconds, msg);
     fprintf(stderr, "UDP blackout %d s: audio both ways %lld ms after the path came back\n", seconds, (long long)ms);
     CHECK(ms <= 3000, "after a %d s UDP blackout audio came back only after %lld ms", seconds, (long long)ms);
+    int64_t py = lkc_test_call_peer_audio_back(c, 15000);
+    fprintf(stderr, "BENCH udp_blackout_%ds lkc_audio_ms=%lld py_audio_ms=%lld\n", seconds, (long long)ms,
+            py < 0 ? -1LL : (long long)(ms + py));
 }
 
 static void udp_blackouts(void)

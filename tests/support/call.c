@@ -179,6 +179,22 @@ int64_t lkc_test_call_audio_back(lkc_test_call_t *c, int timeout_ms, char *msg, 
     return -1;
 }
 
+int64_t lkc_test_call_peer_audio_back(lkc_test_call_t *c, int timeout_ms)
+{
+    gint64 t0 = g_get_monotonic_time(), deadline = t0 + (gint64)timeout_ms * 1000;
+    while (g_get_monotonic_time() < deadline) {
+        int before = lkc_test_peer_count(c->py, "audio", "identity", "lkc-a");
+        lkc_test_peer_cmd(c->py, "{\"cmd\":\"listen\",\"identity\":\"lkc-a\",\"seconds\":0.3}");
+        int left = (int)((deadline - g_get_monotonic_time()) / 1000);
+        JsonObject *a = lkc_test_peer_wait(c->py, "audio", "identity", "lkc-a", before + 1, left > 0 ? left : 1);
+        if (a && fabs(json_object_get_double_member(a, "peak_hz") - 660) <= 5)
+            return (g_get_monotonic_time() - t0) / 1000;
+        if (!a)
+            g_usleep(100000); /* it answered "error" (no track from lkc-a yet): ask again */
+    }
+    return -1;
+}
+
 void lkc_test_call_finish(lkc_test_call_t *c, const char *what, bool rejoin_may_miss)
 {
     long long sent_a = lkc_test_seq_sender_stop(c->sender);

@@ -36,6 +36,10 @@ lkc_test_peer_t *lkc_test_call_peer(lkc_test_call_t *c);
  * (the test calls this when the path is back), -1 when not within `timeout_ms`. */
 int64_t lkc_test_call_audio_back(lkc_test_call_t *c, int timeout_ms, char *msg, size_t msg_len);
 
+/* The same for the Python peer (the official SDK under the same fault): how long from now
+ * until it hears lkc-a's 660 Hz, -1 when not within `timeout_ms`. Reported, not asserted. */
+int64_t lkc_test_call_peer_audio_back(lkc_test_call_t *c, int timeout_ms);
+
 /* Stops the numbered messages, checks every delivery (failing the test with what went
  * wrong), prints a summary line prefixed with `what`, and ends the call. With
  * `rejoin_may_miss` (the server itself went away, so everyone rejoined), messages a

@@ -103,6 +103,20 @@ void lkc_test_private_server_pause(void)
     CHECK(started && server.pid > 0, "no private server to pause");
     CHECK(kill(server.pid, SIGSTOP) == 0, "cannot SIGSTOP the private server (pid %d): %s", server.pid,
           strerror(errno));
+    /* the signal is delivered asynchronously: wait until the process is really stopped */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", server.pid);
+    for (int i = 0; i < 1000; i++) {
+        char *text = NULL;
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+            break;
+        const char *close_paren = strrchr(text, ')');
+        bool stopped = close_paren && (close_paren[2] == 'T' || close_paren[2] == 't');
+        g_free(text);
+        if (stopped)
+            break;
+        g_usleep(1000);
+    }
 }
 
 void lkc_test_private_server_resume(void)
