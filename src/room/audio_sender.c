@@ -90,12 +90,6 @@ void lkc__sender_free(lkc_sender_t *s)
     g_free(s->pcm48);
     g_free(s);
 }
-
-uint32_t lkc__sender_ssrc(const lkc_sender_t *s)
-{
-    return s->ssrc;
-}
-
 /* One 20 ms frame from the source, at 48 kHz; false when none is queued. */
 static bool next_pcm48(lkc_sender_t *s)
 {

@@ -32,7 +32,6 @@ typedef struct lkc__sender_config {
 lkc_sender_t *lkc__sender_new(const lkc__sender_config_t *cfg);
 /* Stops the pokes first, so the clock may go once this returns. */
 void lkc__sender_free(lkc_sender_t *s);
-uint32_t lkc__sender_ssrc(const lkc_sender_t *s);
 /* Binds the sender to its m-line once it exists: `neg` is the peer's view of it, stable
  * for the peer's life (m-lines are never removed). */
 void lkc__sender_bind(lkc_sender_t *s, lkc_peer_t *peer, const lkc_peer_audio_t *neg);

@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "livekit_models.pb-c.h"
+#include "livekit_rtc.pb-c.h"
 #include "room/events.h"
 
 #define MOD "room.data"
@@ -202,4 +203,19 @@ void lkc__data_receive(lkc_data_t *d, const uint8_t *buf, size_t len, lkc_data_k
         LKC_LOGD(MOD, "ignoring a data packet of type %d", (int)dp->value_case);
     }
     livekit__data_packet__free_unpacked(dp, NULL);
+}
+
+size_t lkc__data_receive_states(const lkc_data_t *d, Livekit__DataChannelReceiveState *out, size_t max)
+{
+    GHashTableIter it;
+    gpointer key, value;
+    size_t n = 0;
+    g_hash_table_iter_init(&it, d->last_seq);
+    while (n < max && g_hash_table_iter_next(&it, &key, &value)) {
+        livekit__data_channel_receive_state__init(&out[n]);
+        out[n].publisher_sid = key;
+        out[n].last_seq = GPOINTER_TO_UINT(value);
+        n++;
+    }
+    return n;
 }

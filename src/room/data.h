@@ -6,6 +6,7 @@
 #ifndef LKC_ROOM_DATA_H
 #define LKC_ROOM_DATA_H
 
+#include "livekit_rtc.pb-c.h"
 #include "room/data_packet.h"
 
 typedef struct lkc_data lkc_data_t;
@@ -42,6 +43,9 @@ void lkc__data_restart(lkc_data_t *d);
 /* Reliable packets not known to be delivered: the number of the first and how many
  * (0, 0 when none). */
 void lkc__data_undelivered(const lkc_data_t *d, uint64_t *first, uint64_t *count);
+/* The last reliable sequence seen per sender, as SyncState lists it (borrowed sids): up
+ * to `max` entries. */
+size_t lkc__data_receive_states(const lkc_data_t *d, Livekit__DataChannelReceiveState *out, size_t max);
 /* Counters, for tests and logs. */
 uint32_t lkc__data_next_seq(const lkc_data_t *d);
 unsigned lkc__data_queued(const lkc_data_t *d);

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/linger.h"
 #include "base/log.h"
+#include "base/source.h"
 #include "base/sync.h"
 #include "room/engine.h"
 #include "room/events.h"
@@ -298,11 +299,7 @@ static gpointer engine_main(gpointer data)
     while (!e->finished)
         g_main_context_iteration(e->ctx, TRUE);
 
-    if (e->end_timer) {
-        g_source_destroy(e->end_timer);
-        g_source_unref(e->end_timer);
-        e->end_timer = NULL;
-    }
+    lkc_source_clear(&e->end_timer);
     if (e->session)
         e->client->free(e->session);
     e->session = NULL;
@@ -319,8 +316,7 @@ static gpointer engine_main(gpointer data)
                      lkc_linger_count(e->ctx), LINGER_TIMEOUT_MS);
     }
     /* commands that arrived too late: release what they carry */
-    g_source_destroy(e->command_source);
-    g_source_unref(e->command_source);
+    lkc_source_clear(&e->command_source);
     command_t *c;
     while ((c = g_queue_pop_head(e->commands)))
         command_free(c);
@@ -385,8 +381,7 @@ int lkc__engine_start(lkc_room_t *room, const lkc__engine_client_t *client, cons
         g_clear_error(&err);
         room->engine = NULL;
         room->session_running = false;
-        g_source_destroy(e->command_source);
-        g_source_unref(e->command_source);
+        lkc_source_clear(&e->command_source);
         engine_release(e);
         return LKC_ERR_NO_MEMORY;
     }
@@ -421,10 +416,7 @@ void lkc__engine_free_detached(lkc_engine_t *e)
 {
     if (!e)
         return;
-    if (e->end_timer) {
-        g_source_destroy(e->end_timer);
-        g_source_unref(e->end_timer);
-    }
+    lkc_source_clear(&e->end_timer);
     if (e->session)
         e->client->free(e->session);
     drain(e->ctx);

@@ -210,3 +210,27 @@ void lkc__local_tracks_republish(lkc__local_tracks_t *lt)
             LKC_LOGW(MOD, "cannot ask to publish %s again", t->cid);
     }
 }
+
+size_t lkc__local_tracks_published(lkc__local_tracks_t *lt, Livekit__TrackPublishedResponse *out,
+                                   Livekit__TrackInfo *infos, size_t max)
+{
+    size_t n = 0;
+    for (guint i = 0; i < lt->tracks->len && n < max; i++) {
+        lkc_track_t *t = g_ptr_array_index(lt->tracks, i);
+        if (!t->sid[0] || !t->sender)
+            continue;
+        livekit__track_info__init(&infos[n]);
+        infos[n].sid = t->sid;
+        infos[n].type = LIVEKIT__TRACK_TYPE__AUDIO;
+        infos[n].name = t->name;
+        infos[n].source = (Livekit__TrackSource)t->source;
+        infos[n].muted = atomic_load(&t->muted);
+        infos[n].stereo = t->stereo;
+        infos[n].disable_dtx = !t->dtx;
+        livekit__track_published_response__init(&out[n]);
+        out[n].cid = t->cid;
+        out[n].track = &infos[n];
+        n++;
+    }
+    return n;
+}

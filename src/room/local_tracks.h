@@ -37,6 +37,11 @@ void lkc__local_tracks_on_unpublished(lkc__local_tracks_t *lt, const char *track
 /* LKC__CMD_MUTE: MuteTrackRequest with the track's flag. */
 void lkc__local_tracks_send_mute(lkc__local_tracks_t *lt, lkc_track_t *t);
 
+/* What we publish, as SyncState lists it (borrowed strings, valid until the next change):
+ * fills up to `max` entries of `out`, each pointing to its `infos` entry. */
+size_t lkc__local_tracks_published(lkc__local_tracks_t *lt, Livekit__TrackPublishedResponse *out,
+                                   Livekit__TrackInfo *infos, size_t max);
+
 /* The media clock: runs the senders; returns the earliest next due time. */
 int64_t lkc__local_tracks_run(lkc__local_tracks_t *lt, int64_t now_us);
 void lkc__local_tracks_send_reports(lkc__local_tracks_t *lt, int64_t now_us);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/source.h"
 #include "room/audio_internal.h"
 #include "room/data.h"
 #include "room/events.h"
@@ -25,15 +26,6 @@
  * removes us) before recovering: the leave must win, or a removed participant rejoins */
 #define VERDICT_WAIT_MS 300
 
-
-void lkc__session_stop_source(GSource **src)
-{
-    if (*src) {
-        g_source_destroy(*src);
-        g_source_unref(*src);
-        *src = NULL;
-    }
-}
 
 static lkc_peer_t *publisher(lkc_session_t *s)
 {
@@ -85,7 +77,7 @@ static void become_connected(lkc_session_t *s)
     if (s->connected || !lkc__transport_ready(s->transport))
         return;
     s->connected = true;
-    lkc__session_stop_source(&s->join_timer);
+    lkc_source_clear(&s->join_timer);
     lkc_room_t *room = s->room;
     LKC__MARK(room, connected_ms, lkc__engine_elapsed_ms(s->engine));
     atomic_store(&room->max_data_payload, lkc__transport_max_message(s->transport));
@@ -552,9 +544,9 @@ static void session_shutdown(void *session, bool leave)
     if (s->shutting_down)
         return;
     s->shutting_down = true;
-    lkc__session_stop_source(&s->rc_timer);
-    lkc__session_stop_source(&s->join_timer);
-    lkc__session_stop_source(&s->verdict_timer);
+    lkc_source_clear(&s->rc_timer);
+    lkc_source_clear(&s->join_timer);
+    lkc_source_clear(&s->verdict_timer);
     if (!lkc_signal_is_open(s->signal)) {
         lkc__engine_shutdown_done(s->engine);
         return;
@@ -578,9 +570,9 @@ static void session_free(void *session)
     lkc_session_t *s = session;
     if (!s)
         return;
-    lkc__session_stop_source(&s->join_timer);
-    lkc__session_stop_source(&s->verdict_timer);
-    lkc__session_stop_source(&s->rc_timer);
+    lkc_source_clear(&s->join_timer);
+    lkc_source_clear(&s->verdict_timer);
+    lkc_source_clear(&s->rc_timer);
     uint64_t first = 0, count = 0;
     lkc__data_undelivered(s->data, &first, &count);
     pthread_mutex_lock(&s->room->lock);

@@ -50,7 +50,6 @@ struct lkc_session {
 };
 
 /* session.c */
-void lkc__session_stop_source(GSource **src);
 /* Opens the signal: a fresh join, or with `resume` the reconnect of our participant. */
 int lkc__session_open_signal(lkc_session_t *s, bool resume, int reconnect_reason);
 /* Builds the transport from a join (or rejoin) and starts it. false on failure. */

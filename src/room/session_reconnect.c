@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/source.h"
 #include "base/rand.h"
 #include "room/events.h"
 #include "room/reconnect_policy.h"
@@ -18,6 +19,7 @@
 
 #define MOD "room"
 #define ATTEMPT_BOUND_MS 8000 /* one attempt: signal, answer, connections */
+#define SYNC_MAX 64            /* tracks and senders listed in a SyncState */
 
 /* LiveKit's ReconnectReason (livekit_models.proto) */
 enum { RR_UNKNOWN = 0, RR_SIGNAL_DISCONNECTED = 1, RR_PUBLISHER_FAILED = 2, RR_SUBSCRIBER_FAILED = 3 };
@@ -60,7 +62,7 @@ void lkc__session_lost(lkc_session_t *s, lkc_failure_t cause, const char *messag
             escalate(s);
         if (kind == LKC_RECONNECT_FULL && s->rc_attempt > 0) {
             /* the server said so (it answers, and does not know us): go at once */
-            lkc__session_stop_source(&s->rc_timer);
+            lkc_source_clear(&s->rc_timer);
             lkc_signal_free(s->signal);
             s->signal = NULL;
             retry_now(s);
@@ -71,7 +73,7 @@ void lkc__session_lost(lkc_session_t *s, lkc_failure_t cause, const char *messag
     s->rc_kind = kind;
     s->rc_attempt = 0;
     s->rc_started_ms = lkc_mono_ms();
-    lkc__session_stop_source(&s->verdict_timer);
+    lkc_source_clear(&s->verdict_timer);
     LKC_LOGW(MOD, "connection lost (%s%s%s); reconnecting (%s)", lkc_failure_str(cause), *s->rc_message ? ": " : "",
              s->rc_message, lkc_reconnect_kind_str(kind));
     lkc__events_reconnecting(s->room, kind, cause);
@@ -89,7 +91,7 @@ static gboolean on_attempt_bound(gpointer data)
 
 static void arm(lkc_session_t *s, int ms, GSourceFunc fn)
 {
-    lkc__session_stop_source(&s->rc_timer);
+    lkc_source_clear(&s->rc_timer);
     s->rc_timer = g_timeout_source_new((guint)ms);
     g_source_set_callback(s->rc_timer, fn, s, NULL);
     g_source_attach(s->rc_timer, lkc__engine_context(s->engine));
@@ -108,7 +110,7 @@ static int reason_of(lkc_failure_t cause)
 
 static void attempt(lkc_session_t *s)
 {
-    lkc__session_stop_source(&s->rc_timer);
+    lkc_source_clear(&s->rc_timer);
     bool resume = s->rc_kind == LKC_RECONNECT_RESUME;
     LKC_LOGI(MOD, "reconnect attempt %d (%s)", s->rc_attempt, lkc_reconnect_kind_str(s->rc_kind));
     s->rc_resumed = false;
@@ -196,8 +198,9 @@ void lkc__session_attempt_failed(lkc_session_t *s, lkc_failure_t cause, const ch
     schedule_next(s);
 }
 
-/* SyncState: what we publish and which data channels we have, so the server can check
- * our view against its own. */
+/* SyncState: what we publish, our data channels and subscription mode, the last sequence
+ * seen per sender and the last subscriber offer/answer, so the server can check our view
+ * against its own (and move us to another node, on LiveKit Cloud). */
 static void send_sync_state(lkc_session_t *s)
 {
     Livekit__SyncState ss = LIVEKIT__SYNC_STATE__INIT;
@@ -211,6 +214,35 @@ static void send_sync_state(lkc_session_t *s)
     dc[1].target = LIVEKIT__SIGNAL_TARGET__PUBLISHER;
     ss.data_channels = dcs;
     ss.n_data_channels = 2;
+    /* what we publish: the server checks every sid it lists */
+    Livekit__TrackPublishedResponse pubs[SYNC_MAX];
+    Livekit__TrackInfo infos[SYNC_MAX];
+    Livekit__TrackPublishedResponse *pubp[SYNC_MAX];
+    ss.n_publish_tracks = lkc__local_tracks_published(s->local, pubs, infos, SYNC_MAX);
+    for (size_t i = 0; i < ss.n_publish_tracks; i++)
+        pubp[i] = &pubs[i];
+    ss.publish_tracks = pubp;
+    /* the last sequence we saw from each sender */
+    Livekit__DataChannelReceiveState rs[SYNC_MAX];
+    Livekit__DataChannelReceiveState *rsp[SYNC_MAX];
+    ss.n_datachannel_receive_states = lkc__data_receive_states(s->data, rs, SYNC_MAX);
+    for (size_t i = 0; i < ss.n_datachannel_receive_states; i++)
+        rsp[i] = &rs[i];
+    ss.datachannel_receive_states = rsp;
+    /* the last subscriber offer and our answer */
+    Livekit__SessionDescription offer = LIVEKIT__SESSION_DESCRIPTION__INIT, answer = LIVEKIT__SESSION_DESCRIPTION__INIT;
+    const char *offer_sdp, *answer_sdp;
+    uint32_t id;
+    if (lkc__transport_last_subscriber_sdp(s->transport, &offer_sdp, &answer_sdp, &id)) {
+        offer.type = "offer";
+        offer.sdp = (char *)offer_sdp;
+        offer.id = id;
+        answer.type = "answer";
+        answer.sdp = (char *)answer_sdp;
+        answer.id = id;
+        ss.offer = &offer;
+        ss.answer = &answer;
+    }
     Livekit__UpdateSubscription sub = LIVEKIT__UPDATE_SUBSCRIPTION__INIT;
     sub.subscribe = !s->room->opts.auto_subscribe;
     ss.subscription = &sub;
@@ -272,7 +304,7 @@ void lkc__session_check_reconnected(lkc_session_t *s)
         return;
     if (!lkc__transport_ready(s->transport))
         return;
-    lkc__session_stop_source(&s->rc_timer);
+    lkc_source_clear(&s->rc_timer);
     s->reconnecting = false;
     int64_t ms = lkc_mono_ms() - s->rc_started_ms;
     atomic_store(&s->room->max_data_payload, lkc__transport_max_message(s->transport));

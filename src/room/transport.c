@@ -23,6 +23,9 @@ struct lkc_transport {
     pc_t pub;
     pc_t sub;
     uint32_t offer_id;
+    char *last_offer;          /* the server's last subscriber offer and our answer (SyncState) */
+    char *last_answer;
+    uint32_t last_offer_id;
     /* ICE servers from the join, owned here (the peers copy what they need) */
     lkc_ice_server_t *servers;
     size_t n_servers;
@@ -261,6 +264,8 @@ void lkc__transport_free(lkc_transport_t *t)
     }
     g_free(t->urls);
     g_free(t->servers);
+    g_free(t->last_offer);
+    g_free(t->last_answer);
     g_free(t);
 }
 
@@ -276,6 +281,11 @@ void lkc__transport_on_offer(lkc_transport_t *t, const Livekit__SessionDescripti
         return;
     }
     send_sdp(t, false, answer, sd->id);
+    g_free(t->last_offer);
+    g_free(t->last_answer);
+    t->last_offer = g_strdup(sd->sdp);
+    t->last_answer = g_strdup(answer);
+    t->last_offer_id = sd->id;
     free(answer);
     t->ports->remote_audio(t->ports->user, t->sub.peer, sd);
 }
@@ -345,4 +355,15 @@ int lkc__transport_stats(const lkc_transport_t *t, lkc_pc_target_t which, lkc_pc
 int lkc__transport_restart_publisher(lkc_transport_t *t)
 {
     return t ? lkc_peer_restart_ice(t->pub.peer) : LKC_ERR_STATE;
+}
+
+bool lkc__transport_last_subscriber_sdp(const lkc_transport_t *t, const char **offer, const char **answer,
+                                        uint32_t *id)
+{
+    if (!t || !t->last_offer)
+        return false;
+    *offer = t->last_offer;
+    *answer = t->last_answer;
+    *id = t->last_offer_id;
+    return true;
 }

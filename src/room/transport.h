@@ -64,6 +64,10 @@ size_t lkc__transport_max_message(const lkc_transport_t *t);
 /* Resume: our publisher PC offers an ICE restart (when its path failed). */
 int lkc__transport_restart_publisher(lkc_transport_t *t);
 
+/* The server's last subscriber offer and our answer to it (borrowed), for SyncState. */
+bool lkc__transport_last_subscriber_sdp(const lkc_transport_t *t, const char **offer, const char **answer,
+                                        uint32_t *id);
+
 lkc_peer_t *lkc__transport_publisher(lkc_transport_t *t);
 lkc_peer_t *lkc__transport_subscriber(lkc_transport_t *t);
 int lkc__transport_stats(const lkc_transport_t *t, lkc_pc_target_t which, lkc_pc_stats_t *out);

@@ -424,12 +424,6 @@ int lkc_ice_restart(lkc_ice_t *ice)
 }
 
 /* ---------------------------------------------------------------------------------- queries */
-
-lkc_ice_state_t lkc_ice_get_state(lkc_ice_t *ice)
-{
-    return ice ? ice->state : LKC_ICE_CLOSED;
-}
-
 int lkc_ice_get_stats(lkc_ice_t *ice, lkc_ice_stats_t *out)
 {
     if (!ice || !out)

@@ -124,7 +124,6 @@ int lkc_ice_restart(lkc_ice_t *ice);
 /* Copies counters, state and the selected pair. */
 int lkc_ice_get_stats(lkc_ice_t *ice, lkc_ice_stats_t *out);
 
-lkc_ice_state_t lkc_ice_get_state(lkc_ice_t *ice);
 const char *lkc_ice_state_str(lkc_ice_state_t state); /* "new", "checking", ... */
 
 /* Closes sockets, removes every source of the agent, frees it; no callback runs afterwards.

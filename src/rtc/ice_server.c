@@ -32,12 +32,6 @@ const char *lkc_ice_server_scheme_str(lkc_ice_server_scheme_t s)
             return schemes[i].name;
     return "unknown";
 }
-
-const char *lkc_ice_server_transport_str(lkc_ice_server_transport_t t)
-{
-    return t == LKC_ICE_SERVER_TCP ? "tcp" : "udp";
-}
-
 static bool valid_hostname(const char *s, size_t n)
 {
     if (n == 0 || n > LKC_ICE_SERVER_HOST_MAX)

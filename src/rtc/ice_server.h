@@ -56,8 +56,7 @@ int lkc_ice_server_parse_url(const char *url, lkc_ice_server_url_t *out);
 unsigned lkc_ice_server_apply(NiceAgent *agent, guint stream_id, guint component_id, bool udp_ok,
                               bool relay_only, const lkc_ice_server_t *servers, size_t n_servers);
 
-/* "stun", "stuns", "turn", "turns"; "udp", "tcp". Never NULL. */
+/* "stun", "stuns", "turn", "turns". Never NULL. */
 const char *lkc_ice_server_scheme_str(lkc_ice_server_scheme_t s);
-const char *lkc_ice_server_transport_str(lkc_ice_server_transport_t t);
 
 #endif

@@ -140,7 +140,6 @@ int lkc_peer_channel_send(lkc_peer_t *p, const char *label, bool binary, const u
 bool lkc_peer_channel_is_open(const lkc_peer_t *p, const char *label);
 /* The largest message the channels take (0 before the remote description). */
 size_t lkc_peer_max_message_size(const lkc_peer_t *p);
-size_t lkc_peer_buffered_amount(const lkc_peer_t *p);
 
 /* Protects and sends one RTP/RTCP packet (in place; `cap` >= len + LKC_SRTP_MAX_OVERHEAD).
  * LKC_ERR_STATE before DTLS is connected. */

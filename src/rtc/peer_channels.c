@@ -91,12 +91,6 @@ size_t lkc_peer_max_message_size(const lkc_peer_t *p)
 {
     return p && p->sctp ? lkc_sctp_max_message_size(p->sctp) : 0;
 }
-
-size_t lkc_peer_buffered_amount(const lkc_peer_t *p)
-{
-    return p && p->sctp ? lkc_sctp_buffered_amount(p->sctp) : 0;
-}
-
 /* --- SCTP ---------------------------------------------------------------------------- */
 
 static void sctp_send(void *user, const uint8_t *pkt, size_t len)

@@ -330,13 +330,6 @@ size_t lkc_sctp_max_message_size(const lkc_sctp_t *s)
     size_t remote = s->remote_max ? s->remote_max : LKC_SCTP_DEFAULT_REMOTE_MAX_MESSAGE_SIZE;
     return MIN(remote, (size_t)LKC_SCTP_LOCAL_MAX_MESSAGE_SIZE);
 }
-
-void lkc_sctp_set_remote_max_message_size(lkc_sctp_t *s, uint32_t size)
-{
-    if (s)
-        s->remote_max = size;
-}
-
 static gboolean deferred_free_run(gpointer p)
 {
     return G_SOURCE_REMOVE; /* the work is in the destroy notify, which also runs if ctx dies */

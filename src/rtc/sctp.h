@@ -109,8 +109,6 @@ size_t lkc_sctp_channel_buffered_amount(const lkc_sctp_t *s, uint16_t stream_id)
 
 /* The largest message lkc_sctp_send() accepts: min(remote max-message-size, our limit). */
 size_t lkc_sctp_max_message_size(const lkc_sctp_t *s);
-/* For a renegotiated a=max-message-size (0 -> 65536). */
-void lkc_sctp_set_remote_max_message_size(lkc_sctp_t *s, uint32_t size);
 
 /* Ends the association with an ABORT (SO_LINGER {1,0}) and frees everything; NULL is a
  * no-op. Call on the ctx thread; the caller keeps its own ref on ctx while iterating it.

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/linger.h"
 #include "base/log.h"
+#include "base/source.h"
 #include "lkc/error.h"
 
 #define MOD "signal"
@@ -51,21 +52,12 @@ static lkc_signal_t *sig_ref(lkc_signal_t *s)
     return s;
 }
 
-static void stop_source(GSource **src)
-{
-    if (*src) {
-        g_source_destroy(*src);
-        g_source_unref(*src);
-        *src = NULL;
-    }
-}
-
 static void release_connection(lkc_signal_t *s)
 {
-    stop_source(&s->connect_timer);
-    stop_source(&s->ping_timer);
-    stop_source(&s->liveness_timer);
-    stop_source(&s->close_timer);
+    lkc_source_clear(&s->connect_timer);
+    lkc_source_clear(&s->ping_timer);
+    lkc_source_clear(&s->liveness_timer);
+    lkc_source_clear(&s->close_timer);
     if (s->cancel)
         g_cancellable_cancel(s->cancel);
     if (s->ws) {
@@ -289,7 +281,7 @@ static void on_ws_connected(GObject *src, GAsyncResult *res, gpointer data)
         sig_unref(s);
         return;
     }
-    stop_source(&s->connect_timer);
+    lkc_source_clear(&s->connect_timer);
     if (!ws) {
         guint status = soup_message_get_status(s->upgrade);
         if (status >= 400) {
@@ -451,19 +443,13 @@ void lkc_signal_start_ping(lkc_signal_t *s, int interval_s, int timeout_s)
         return;
     s->ping_interval_s = interval_s > 0 ? interval_s : 5;
     s->ping_timeout_s = timeout_s > 0 ? timeout_s : 15;
-    stop_source(&s->ping_timer);
-    stop_source(&s->liveness_timer);
+    lkc_source_clear(&s->ping_timer);
+    lkc_source_clear(&s->liveness_timer);
     s->last_rx_ms = lkc_mono_ms();
     on_ping_tick(s); /* a first RTT right away */
     s->ping_timer = add_timer(s, s->ping_interval_s * 1000, on_ping_tick);
     s->liveness_timer = add_timer(s, LIVENESS_TICK_MS, on_liveness_tick);
 }
-
-int64_t lkc_signal_rtt_ms(const lkc_signal_t *s)
-{
-    return s ? s->rtt_ms : 0;
-}
-
 int64_t lkc_signal_silent_ms(const lkc_signal_t *s)
 {
     return s && s->open ? lkc_mono_ms() - s->last_rx_ms : 0;
@@ -490,8 +476,8 @@ void lkc_signal_close(lkc_signal_t *s, int bound_ms)
     if (!s || s->ended || s->closing)
         return;
     s->closing = true;
-    stop_source(&s->ping_timer);
-    stop_source(&s->liveness_timer);
+    lkc_source_clear(&s->ping_timer);
+    lkc_source_clear(&s->liveness_timer);
     if (!s->ws || soup_websocket_connection_get_state(s->ws) != SOUP_WEBSOCKET_STATE_OPEN) {
         end(s, LKC_FAILURE_NONE, "");
         return;

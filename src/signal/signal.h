@@ -54,8 +54,6 @@ int lkc_signal_send(lkc_signal_t *s, const Livekit__SignalRequest *req);
  * (on_closed PING_TIMEOUT) after `timeout_s` without any message from the server. */
 void lkc_signal_start_ping(lkc_signal_t *s, int interval_s, int timeout_s);
 
-/* The last measured round-trip time in ms (0 before the first pong). */
-int64_t lkc_signal_rtt_ms(const lkc_signal_t *s);
 
 /* Milliseconds since the last message from the server (0 before the connection opens). */
 int64_t lkc_signal_silent_ms(const lkc_signal_t *s);
