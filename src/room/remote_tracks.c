@@ -277,16 +277,12 @@ void lkc__remote_tracks_on_offer(lkc__remote_tracks_t *m, lkc_peer_t *sub, const
  * that no stream group reads yet: where streams of a vanished track go on. */
 static const char *successor(lkc__remote_tracks_t *m, const origin_t *o)
 {
-    for (guint i = 0; m->room->remotes && i < m->room->remotes->len; i++) {
-        const lkc_participant_info_t *p = g_ptr_array_index(m->room->remotes, i);
-        if (strcmp(p->identity, o->identity) != 0)
-            continue;
-        for (size_t k = 0; k < p->n_tracks; k++) {
-            const lkc_track_info_t *t = &p->tracks[k];
-            if (t->kind == LKC_TRACK_AUDIO && t->source == o->source && strcmp(t->name, o->name) == 0 &&
-                !g_hash_table_contains(m->streams, t->sid))
-                return t->sid;
-        }
+    const lkc_participant_info_t *p = lkc__model_find_identity(m->model, o->identity);
+    for (size_t k = 0; p && k < p->n_tracks; k++) {
+        const lkc_track_info_t *t = &p->tracks[k];
+        if (t->kind == LKC_TRACK_AUDIO && t->source == o->source && strcmp(t->name, o->name) == 0 &&
+            !g_hash_table_contains(m->streams, t->sid))
+            return t->sid;
     }
     return NULL;
 }

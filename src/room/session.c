@@ -409,11 +409,8 @@ static lkc__transport_ports_t transport_ports(lkc_session_t *s)
 static void on_command(void *session, lkc__cmd_t cmd, void *data)
 {
     lkc_session_t *s = session;
-    if (s->shutting_down) {
-        if (cmd == LKC__CMD_PUBLISH_AUDIO)
-            lkc__track_publish_done(data, LKC_ERR_CLOSED);
-        return; /* the command's free releases the data */
-    }
+    if (s->shutting_down)
+        return; /* the command's free releases the data (and fails a publish it carried) */
     switch (cmd) {
     case LKC__CMD_PUBLISH_AUDIO: lkc__local_tracks_add(s->local, data); break;
     case LKC__CMD_UNPUBLISH_AUDIO: lkc__local_tracks_remove(s->local, data, publisher(s)); break;
