@@ -125,6 +125,19 @@ typedef struct lkc_track_info {
     bool subscribed;        /**< remote tracks: lkc receives its media */
 } lkc_track_info_t;
 
+/** What a participant's token lets it do (LiveKit ParticipantPermission). */
+typedef struct lkc_permissions {
+    bool can_subscribe;
+    bool can_publish;
+    bool can_publish_data;
+    bool can_update_metadata;   /**< may set its own name, metadata and attributes */
+    bool hidden;
+} lkc_permissions_t;
+
+/** Client capabilities a participant advertises (bits of lkc_participant_info_t.capabilities). */
+#define LKC_CAP_PACKET_TRAILER (1u << 1)
+#define LKC_CAP_COMPRESSION_DEFLATE_RAW (1u << 2)
+
 typedef struct lkc_participant_info {
     const char *sid;
     const char *identity;
@@ -137,6 +150,11 @@ typedef struct lkc_participant_info {
     lkc_participant_kind_t kind;
     lkc_participant_state_t state;
     bool is_local;
+    lkc_permissions_t permissions;
+    /** Which client-to-client features its SDK speaks: 0 none beyond the basics,
+     *  1 RPC over data streams, 2 data streams v2 (inline content, compression). */
+    int32_t client_protocol;
+    uint32_t capabilities;      /**< LKC_CAP_* bits */
 } lkc_participant_info_t;
 
 /** A copied-out list of participants; free with lkc_participant_list_free(). */

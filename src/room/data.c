@@ -186,12 +186,11 @@ void lkc__data_receive(lkc_data_t *d, const uint8_t *buf, size_t len, lkc_data_k
         }
         g_hash_table_insert(d->last_seq, g_strdup(sid), GUINT_TO_POINTER(dp->sequence));
     }
+    const char *sender = dp->participant_identity ? dp->participant_identity : "";
     if (dp->value_case == LIVEKIT__DATA_PACKET__VALUE_USER && dp->user) {
         const Livekit__UserPacket *u = dp->user;
         lkc_data_packet_t pkt = {
-            .sender_identity = dp->participant_identity && *dp->participant_identity ? dp->participant_identity
-                               : u->participant_identity                            ? u->participant_identity
-                                                                                    : "",
+            .sender_identity = *sender ? sender : u->participant_identity ? u->participant_identity : "",
             .sender_sid = *sid ? sid : (u->participant_sid ? u->participant_sid : ""),
             .topic = u->topic ? u->topic : "",
             .payload = u->payload.data ? u->payload.data : (const uint8_t *)"",
@@ -199,8 +198,8 @@ void lkc__data_receive(lkc_data_t *d, const uint8_t *buf, size_t len, lkc_data_k
             .kind = kind,
         };
         lkc__events_data(d->room, &pkt);
-    } else {
-        LKC_LOGD(MOD, "ignoring a data packet of type %d", (int)dp->value_case);
+    } else if (d->ports.packet_in) {
+        d->ports.packet_in(d->ports.user, dp, sender, kind);
     }
     livekit__data_packet__free_unpacked(dp, NULL);
 }

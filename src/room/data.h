@@ -17,6 +17,9 @@ typedef struct lkc__data_ports {
      * packet is kept for the reconnected one), LKC_ERR_WOULD_BLOCK (SCTP full), or another
      * error (the packet is dropped with a warning). */
     int (*send)(void *user, lkc_data_kind_t kind, const uint8_t *buf, size_t len);
+    /* A received packet that is not a user packet (RPC, stream, transcription, ...), after
+     * de-duplication; `sender` is its sender's identity ("" when the server sent it). */
+    void (*packet_in)(void *user, const Livekit__DataPacket *dp, const char *sender, lkc_data_kind_t kind);
     void *user;
 } lkc__data_ports_t;
 

@@ -122,15 +122,8 @@ lkc_err_t lkc_room_publish_data(lkc_room_t *room, const void *payload, size_t le
     size_t cost = packed + PACKET_COST_OVERHEAD;
     rc = reserve(room, cost, o.timeout_ms);
     if (rc == LKC_OK) {
-        lkc__outgoing_t *out = g_new0(lkc__outgoing_t, 1);
-        out->kind = o.kind;
-        out->payload = g_memdup2(payload ? payload : "", len);
-        out->len = len;
-        out->topic = o.topic && *o.topic ? g_strdup(o.topic) : NULL;
-        out->destinations = g_new0(char *, o.n_destinations + 1);
-        for (size_t i = 0; i < o.n_destinations; i++)
-            out->destinations[i] = g_strdup(o.destination_identities[i]);
-        out->n_destinations = o.n_destinations;
+        lkc__outgoing_t *out = lkc__outgoing_user(o.kind, payload, len, o.topic && *o.topic ? o.topic : NULL,
+                                                  o.destination_identities, o.n_destinations);
         out->room = room;
         out->cost = cost;
         rc = lkc__engine_post(room, LKC__CMD_SEND_DATA, out, lkc__outgoing_free);

@@ -182,6 +182,17 @@ static lkc_participant_info_t *participant_from_proto(const Livekit__Participant
     d->kind = (lkc_participant_kind_t)p->kind;
     d->state = (lkc_participant_state_t)p->state;
     d->is_local = is_local;
+    d->client_protocol = p->client_protocol;
+    for (size_t i = 0; i < p->n_capabilities; i++)
+        if (p->capabilities[i] > 0 && p->capabilities[i] < 32)
+            d->capabilities |= 1u << p->capabilities[i];
+    if (p->permission) {
+        d->permissions.can_subscribe = p->permission->can_subscribe;
+        d->permissions.can_publish = p->permission->can_publish;
+        d->permissions.can_publish_data = p->permission->can_publish_data;
+        d->permissions.can_update_metadata = p->permission->can_update_metadata;
+        d->permissions.hidden = p->permission->hidden;
+    }
     d->n_attributes = p->n_attributes;
     lkc_kv_t *kv = g_new0(lkc_kv_t, p->n_attributes ? p->n_attributes : 1);
     for (size_t i = 0; i < p->n_attributes; i++) {
@@ -398,6 +409,7 @@ void lkc__model_join(lkc_model_t *m, const Livekit__JoinResponse *j)
     room->local = local;
     g_ptr_array_set_size(room->remotes, 0);
     pthread_mutex_unlock(&room->lock);
+    atomic_fetch_add(&room->join_epoch, 1);
     g_hash_table_remove_all(m->versions);
     m->local_version = j->participant ? j->participant->version : 0;
     for (size_t i = 0; i < j->n_other_participants; i++)

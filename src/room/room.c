@@ -8,6 +8,8 @@
 #include "base/sync.h"
 #include "room/audio_internal.h"
 #include "room/engine.h"
+#include "room/rpc_methods.h"
+#include "room/stream_topics.h"
 #include "room/session.h"
 #include "room/test_hooks.h"
 #include "signal/signal_url.h"
@@ -204,6 +206,8 @@ static void room_free(lkc_room_t *room)
         }
         g_ptr_array_free(room->tracks, TRUE);
     }
+    lkc__rpc_methods_free(room->rpc_methods);
+    lkc__stream_topics_free(room->stream_topics);
     lkc_room_info_free(room->info);
     lkc_participant_info_free(room->local);
     if (room->remotes)

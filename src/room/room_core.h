@@ -49,6 +49,9 @@ struct lkc_room {
     lkc_participant_info_t *local;
     GPtrArray *remotes;        /* of lkc_participant_info_t*, in join order */
     GPtrArray *tracks;         /* [lock] lkc_track_t* handles of the application */
+    /* registries the application fills before or between sessions (their own locking) */
+    struct lkc__rpc_methods *rpc_methods;     /* rpc_methods.c */
+    struct lkc__stream_topics *stream_topics; /* stream_topics.c */
 
     _Atomic int state;         /* lkc_state_t */
     _Atomic int failure;       /* lkc_failure_t */
@@ -56,6 +59,8 @@ struct lkc_room {
     atomic_bool handlers_off;  /* destroy was requested: no handler may run any more */
     _Atomic size_t max_data_payload;
     _Atomic size_t data_queued; /* bytes taken by publish_data, not yet handed to SCTP */
+    _Atomic uint32_t join_epoch; /* +1 at every join and full reconnect: outgoing streams of
+                                    an earlier one cannot go on */
 };
 
 /* True on the room's own engine thread (i.e. inside one of its handlers). */

@@ -19,7 +19,10 @@
 #include "signal/signal.h"
 
 #define MOD "room"
-#define LKC_PROTOCOL_VERSION 15 /* see docs/architecture.md, "Protocol choices" */
+#define LKC_PROTOCOL_VERSION 17 /* see docs/architecture.md, "Protocol choices" */
+/* client-to-client: RPC over data streams (1) and data streams v2 (2), with deflate-raw */
+#define LKC_CLIENT_PROTOCOL 2
+#define LKC_CAPABILITIES "CAP_COMPRESSION_DEFLATE_RAW"
 #define LEAVE_CLOSE_BOUND_MS 700
 #define RECONNECT_CONNECT_MS 3000 /* signal connect + first answer of a reconnect attempt */
 /* a failed transport waits this long for the server's leave (which it sends first when it
@@ -183,6 +186,8 @@ void lkc__session_on_signal(lkc_session_t *s, const Livekit__SignalResponse *r)
         if (s->joined && r->update) {
             lkc__model_update(s->model, r->update->participants, r->update->n_participants);
             lkc__remote_tracks_on_model_changed(s->remote);
+            lkc__rpc_on_model_changed(s->rpc);
+            lkc__streams_on_model_changed(s->streams);
         }
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_TRACK_PUBLISHED:
@@ -278,6 +283,57 @@ static int send_signal(void *user, const Livekit__SignalRequest *req)
 {
     lkc_session_t *s = user;
     return lkc_signal_send(s->signal, req);
+}
+
+/* Data packets other than user packets go to their part. */
+static void on_packet_in(void *user, const Livekit__DataPacket *dp, const char *sender, lkc_data_kind_t kind)
+{
+    lkc_session_t *s = user;
+    (void)kind;
+    switch (dp->value_case) {
+    case LIVEKIT__DATA_PACKET__VALUE_RPC_REQUEST:
+    case LIVEKIT__DATA_PACKET__VALUE_RPC_ACK:
+    case LIVEKIT__DATA_PACKET__VALUE_RPC_RESPONSE: lkc__rpc_on_packet(s->rpc, dp, sender); break;
+    case LIVEKIT__DATA_PACKET__VALUE_STREAM_HEADER:
+    case LIVEKIT__DATA_PACKET__VALUE_STREAM_CHUNK:
+    case LIVEKIT__DATA_PACKET__VALUE_STREAM_TRAILER: lkc__streams_on_packet(s->streams, dp, sender); break;
+    default: LKC_LOGD(MOD, "ignoring a data packet of type %d", (int)dp->value_case); break;
+    }
+}
+
+/* RPC and the streams module queue their packets here (engine thread). */
+static void send_packet(void *user, lkc__outgoing_t *o)
+{
+    lkc_session_t *s = user;
+    lkc__data_send(s->data, o);
+}
+
+static int client_protocol(void *user, const char *identity, bool *present)
+{
+    lkc_session_t *s = user;
+    const lkc_participant_info_t *p = identity && *identity ? lkc__model_find_identity(s->model, identity) : NULL;
+    if (present)
+        *present = p != NULL;
+    return p ? p->client_protocol : 0;
+}
+
+static bool participant_present(void *user, const char *identity)
+{
+    bool present = false;
+    client_protocol(user, identity, &present);
+    return present;
+}
+
+/* The text streams lkc reads itself (RPC v2), before the app's handlers. */
+static const lkc_stream_handlers_t *internal_stream_handlers(void *user, const char *topic, bool text,
+                                                             void **handler_user)
+{
+    lkc_session_t *s = user;
+    if (text && (strcmp(topic, "lk.rpc_request") == 0 || strcmp(topic, "lk.rpc_response") == 0)) {
+        *handler_user = s->rpc;
+        return lkc__rpc_stream_handlers();
+    }
+    return NULL;
 }
 
 static int send_data(void *user, lkc_data_kind_t kind, const uint8_t *buf, size_t len)
@@ -423,6 +479,8 @@ static void on_command(void *session, lkc__cmd_t cmd, void *data)
         lkc__data_send(s->data, o);
         break;
     }
+    case LKC__CMD_RPC: lkc__rpc_command(s->rpc, data); break;
+    case LKC__CMD_STREAM: lkc__streams_command(s->streams, data); break;
     default: LKC_LOGW(MOD, "command %d is not a posted command", (int)cmd); break;
     }
 }
@@ -464,6 +522,8 @@ static int on_call(void *session, lkc__cmd_t cmd, void *data)
         req.simulate = &sc;
         return lkc_signal_send(s->signal, &req);
     }
+    case LKC__CMD_RPC_SYNC: return lkc__rpc_call_command(s->rpc, data);
+    case LKC__CMD_STREAM_SYNC: return lkc__streams_call_command(s->streams, data);
     case LKC__CMD_PC_STATS: {
         lkc__stats_cmd_t *c = data;
         return s->transport ? lkc__transport_stats(s->transport, c->which, &c->stats) : LKC_ERR_STATE;
@@ -484,7 +544,8 @@ int lkc__session_open_signal(lkc_session_t *s, bool resume, int reconnect_reason
         .token = s->refresh_token ? s->refresh_token : s->token,
         .params = {.protocol = LKC_PROTOCOL_VERSION, .auto_subscribe = room->opts.auto_subscribe,
                    .reconnect = resume, .sid = resume && me ? me->sid : NULL,
-                   .reconnect_reason = reconnect_reason},
+                   .reconnect_reason = reconnect_reason, .client_protocol = LKC_CLIENT_PROTOCOL,
+                   .capabilities = LKC_CAPABILITIES},
         .ca_file = room->ca_file,
         /* a reconnect attempt gives up sooner: the next one follows (SYN retries back off) */
         .connect_timeout_ms = s->reconnecting ? MIN(room->opts.connect_timeout_ms, RECONNECT_CONNECT_MS)
@@ -513,7 +574,13 @@ static void *session_create(lkc_engine_t *e, const char *url, const char *token)
         return NULL;
     }
     s->model = lkc__model_new(room);
-    s->data = lkc__data_new(room, &(lkc__data_ports_t){.send = send_data, .user = s});
+    s->data = lkc__data_new(room, &(lkc__data_ports_t){.send = send_data, .packet_in = on_packet_in, .user = s});
+    GMainContext *ctx = lkc__engine_context(e);
+    s->rpc = lkc__rpc_new(room, ctx,
+                          &(lkc__rpc_ports_t){.send = send_packet, .client_protocol = client_protocol, .user = s});
+    s->streams = lkc__streams_new(
+        room, ctx,
+        &(lkc__streams_ports_t){.present = participant_present, .internal = internal_stream_handlers, .user = s});
     s->media = lkc__media_new(lkc__engine_context(e));
     lkc_media_clock_t *clock = lkc__media_clock(s->media);
     s->local = lkc__local_tracks_new(clock, &(lkc__local_tracks_ports_t){.send_signal = send_signal, .user = s});
@@ -579,6 +646,8 @@ static void session_free(void *session)
     if (count)
         LKC_LOGW(MOD, "%llu reliable packet(s) from #%llu are not known to be delivered",
                  (unsigned long long)count, (unsigned long long)first);
+    lkc__streams_free(s->streams); /* ends every incoming stream (R7) */
+    lkc__rpc_free(s->rpc);         /* completes every call in flight */
     lkc__media_attach(s->media, NULL, NULL);
     lkc__local_tracks_free(s->local);   /* fails waiting publishes; no more pokes of the clock */
     lkc__remote_tracks_free(s->remote); /* ends every stream (R7) before the connections go */

@@ -9,6 +9,8 @@
 #include "room/media.h"
 #include "room/model.h"
 #include "room/remote_tracks.h"
+#include "room/rpc.h"
+#include "room/streams.h"
 #include "signal/signal.h"
 
 typedef struct lkc_session lkc_session_t;
@@ -25,6 +27,8 @@ struct lkc_session {
     lkc_media_t *media;
     lkc__local_tracks_t *local;
     lkc__remote_tracks_t *remote;
+    lkc__rpc_t *rpc;
+    lkc__streams_t *streams;
     GSource *join_timer;
     GSource *verdict_timer;       /* a transport failure waiting for the signal's word */
     lkc_failure_t pending_failure;

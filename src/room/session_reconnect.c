@@ -289,6 +289,8 @@ void lkc__session_on_rejoin(lkc_session_t *s, const Livekit__JoinResponse *j)
         return;
     }
     lkc__data_restart(s->data);
+    lkc__rpc_on_restart(s->rpc);
+    lkc__streams_on_restart(s->streams);
     lkc__local_tracks_republish(s->local);
     lkc__remote_tracks_on_model_changed(s->remote);
     lkc__session_check_reconnected(s);

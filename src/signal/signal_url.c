@@ -66,6 +66,10 @@ static char *build(const char *url, const lkc_signal_params_t *p, bool websocket
     GString *q = g_string_new(NULL);
     g_string_append_printf(q, "protocol=%d&sdk=cpp&version=%s&os=linux&auto_subscribe=%d&adaptive_stream=0",
                            p->protocol, LKC_VERSION_STRING, p->auto_subscribe ? 1 : 0);
+    if (p->client_protocol > 0)
+        g_string_append_printf(q, "&client_protocol=%d", p->client_protocol);
+    if (p->capabilities && *p->capabilities)
+        g_string_append_printf(q, "&capabilities=%s", p->capabilities); /* names: [A-Z_,] only */
     if (p->reconnect) {
         char *sid = g_uri_escape_string(p->sid ? p->sid : "", NULL, FALSE);
         g_string_append_printf(q, "&reconnect=1&sid=%s&reconnect_reason=%d", sid, p->reconnect_reason);

@@ -13,6 +13,8 @@ typedef struct lkc_signal_params {
     bool reconnect;        /* resume an existing session */
     const char *sid;       /* with reconnect: our participant sid */
     int reconnect_reason;
+    int client_protocol;   /* client-to-client features (0 = omitted) */
+    const char *capabilities; /* comma-separated ClientInfo.Capability names, or NULL */
 } lkc_signal_params_t;
 
 /* Checks that `url` is ws://, wss://, http:// or https:// with a host. Returns 0 or

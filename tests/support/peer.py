@@ -32,6 +32,10 @@ writes events, one JSON object per line ({"event": ..., ...}), on stdout. Comman
         contiguous, missing (of 1..expected, or of 1..highest; the first 50) and
         missing_count, duplicates, out_of_order, senders
   {"cmd":"leave"}            disconnects and exits
+More commands come from the extension modules beside this file (peer_ext_*.py): each
+defines COMMANDS = {name: async fn(peer, cmd)} and may define setup(peer), called with
+the rtc.Room before it connects (to register RPC methods or stream handlers), and
+KIND (the participant kind its token asks for, e.g. "agent").
 Events besides the replies: connected, participant_connected, participant_disconnected,
 track_published, track_subscribed, track_unsubscribed, track_muted, track_unmuted, data,
 reconnecting, reconnected, connection_state (state: the rtc.ConnectionState name),
@@ -74,10 +78,23 @@ def emit(event: str, **kw) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def load_extensions() -> list:
+    import importlib
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    return [importlib.import_module(f[:-3]) for f in sorted(os.listdir(here))
+            if f.startswith("peer_ext_") and f.endswith(".py")]
+
+
+EXTENSIONS = []
+
+
 def token(a) -> str:
     grants = api.VideoGrants(room_join=True, room=a.room, can_publish=True, can_subscribe=True,
-                             can_publish_data=True)
+                             can_publish_data=True, can_update_own_metadata=True)
     t = api.AccessToken(a.api_key, a.api_secret).with_identity(a.identity).with_grants(grants)
+    if a.kind:
+        t = t.with_kind(a.kind)
     if a.name:
         t = t.with_name(a.name)
     if a.metadata:
@@ -388,11 +405,19 @@ class Peer:
         elif cmd == "leave":
             self.done.set()
         else:
+            for ext in EXTENSIONS:
+                fn = getattr(ext, "COMMANDS", {}).get(cmd)
+                if fn:
+                    await fn(self, c)
+                    return
             emit("error", cmd=cmd, message="unknown command")
 
     async def run(self):
         self.room = rtc.Room()
         self.hook_events()
+        for ext in EXTENSIONS:
+            if hasattr(ext, "setup"):
+                ext.setup(self)
         await self.room.connect(self.a.url, token(self.a), rtc.RoomOptions(auto_subscribe=True))
         emit("connected", room=self.room.name, sid=self.room.local_participant.sid,
              identity=self.room.local_participant.identity)
@@ -440,7 +465,9 @@ def main() -> int:
     p.add_argument("--name", default="")
     p.add_argument("--metadata", default="")
     p.add_argument("--attr", action="append", default=[])
+    p.add_argument("--kind", default="", help="participant kind in the token (e.g. agent)")
     a = p.parse_args()
+    EXTENSIONS.extend(load_extensions())
     try:
         asyncio.run(Peer(a).run())
     except Exception as e:

@@ -144,12 +144,7 @@ static lkc_data_t *new_data(lkc_room_t *room)
 /* A packet as lkc_room_publish_data hands it to the engine: counted in the room first. */
 static lkc__outgoing_t *out(lkc_room_t *room, lkc_data_kind_t kind, const char *payload, const char *topic)
 {
-    lkc__outgoing_t *o = g_new0(lkc__outgoing_t, 1);
-    o->kind = kind;
-    o->len = strlen(payload);
-    o->payload = g_memdup2(payload, o->len);
-    o->topic = topic ? g_strdup(topic) : NULL;
-    o->destinations = g_new0(char *, 1);
+    lkc__outgoing_t *o = lkc__outgoing_user(kind, payload, strlen(payload), topic, NULL, 0);
     o->room = room;
     o->cost = COST;
     atomic_fetch_add(&room->data_queued, COST);
@@ -183,12 +178,11 @@ static void sequence_numbers(void)
     CHECK_EQ_INT(queued_bytes(room), 0);
 
     /* destinations reach the wire */
-    lkc__outgoing_t *o = out(room, REL, "r4", NULL);
-    g_free(o->destinations);
-    o->destinations = g_new0(char *, 3);
-    o->destinations[0] = g_strdup("alice");
-    o->destinations[1] = g_strdup("bob");
-    o->n_destinations = 2;
+    const char *const to[] = {"alice", "bob"};
+    lkc__outgoing_t *o = lkc__outgoing_user(REL, "r4", 2, NULL, to, 2);
+    o->room = room;
+    o->cost = COST;
+    atomic_fetch_add(&room->data_queued, COST);
     lkc__data_send(d, o);
     CHECK_EQ_INT(attempt(0)->n_destinations, 2);
     CHECK_SENT("r4#4");
