@@ -16,6 +16,7 @@
 #include "lkc/data.h"
 #include "lkc/stats.h"
 #include "lkc/audio.h"
+#include "lkc/rpc.h"
 
 #ifdef __cplusplus
 extern "C" {
