@@ -106,6 +106,9 @@ typedef struct lkc_audio_publish_options {
     bool stereo;                   /**< default: true when the source has 2 channels */
     int bitrate;                   /**< bits/s; 0: 32000 mono, 64000 stereo */
     bool muted;                    /**< start muted */
+    /** Tell the room (LiveKit agents) that audio captured before an agent joined will
+     *  come as a pre-connect buffer (lkc/agent.h); sets the track's TF_PRECONNECT_BUFFER. */
+    bool preconnect_buffer;
 } lkc_audio_publish_options_t;
 
 /** Fills the defaults (needs the source for the stereo default; NULL: mono). Any

@@ -16,7 +16,9 @@
 #include "lkc/data.h"
 #include "lkc/stats.h"
 #include "lkc/audio.h"
+#include "lkc/stream.h"
 #include "lkc/rpc.h"
+
 
 #ifdef __cplusplus
 extern "C" {

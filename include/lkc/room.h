@@ -178,6 +178,36 @@ typedef struct lkc_data_packet {
     lkc_data_kind_t kind;
 } lkc_data_packet_t;
 
+/** How well a participant's connection carries its media, as the server rates it. */
+typedef enum lkc_connection_quality {
+    LKC_QUALITY_POOR = 0,
+    LKC_QUALITY_GOOD = 1,
+    LKC_QUALITY_EXCELLENT = 2,
+    LKC_QUALITY_LOST = 3,
+} lkc_connection_quality_t;
+
+/** The state a LiveKit agent publishes in its `lk.agent.state` attribute. */
+typedef enum lkc_agent_state {
+    LKC_AGENT_STATE_NONE = 0,       /**< no (or an unknown) lk.agent.state attribute */
+    LKC_AGENT_STATE_INITIALIZING = 1,
+    LKC_AGENT_STATE_IDLE = 2,
+    LKC_AGENT_STATE_LISTENING = 3,
+    LKC_AGENT_STATE_THINKING = 4,
+    LKC_AGENT_STATE_SPEAKING = 5,
+} lkc_agent_state_t;
+
+/** A transcription segment (speech to text of a participant's track): from the
+ *  `lk.transcription` text streams agents send, or the older Transcription packets.
+ *  Segments with the same id are merged: `text` is the whole segment so far. */
+typedef struct lkc_transcription {
+    const char *identity;        /**< whose speech it is (the track's owner) */
+    const char *sender_identity; /**< who sent it (usually the agent) */
+    const char *segment_id;
+    const char *track_sid;       /**< the transcribed track ("" if not said) */
+    const char *text;
+    bool final;                  /**< the segment will not change any more */
+} lkc_transcription_t;
+
 typedef struct lkc_speaker {
     const char *sid;       /**< participant sid */
     float level;           /**< 0..1 */
@@ -222,7 +252,34 @@ typedef struct lkc_room_handlers {
     /** Recovered: signal, both connections and the data channels are up again, `ms` after
      *  the loss was noticed (state CONNECTED). */
     void (*on_reconnected)(lkc_room_t *room, lkc_reconnect_kind_t kind, int64_t ms, void *user);
-    void (*reserved[30])(void); /**< zero; room for handlers of later versions */
+    /** A participant's (or our own: p->is_local) attributes changed: `changed` lists the
+     *  keys set, changed or deleted; p->attributes is the whole new map. */
+    void (*on_participant_attributes_changed)(lkc_room_t *room, const lkc_participant_info_t *p,
+                                              const char *const *changed, size_t n_changed, void *user);
+    /** Metadata of a participant (or ours) changed; `old` is the previous value. */
+    void (*on_participant_metadata_changed)(lkc_room_t *room, const lkc_participant_info_t *p, const char *old,
+                                            void *user);
+    /** Name of a participant (or ours) changed; `old` is the previous value. */
+    void (*on_participant_name_changed)(lkc_room_t *room, const lkc_participant_info_t *p, const char *old,
+                                        void *user);
+    /** What a participant's (or our) token allows changed (p->permissions; `old` before). */
+    void (*on_participant_permissions_changed)(lkc_room_t *room, const lkc_participant_info_t *p,
+                                               const lkc_permissions_t *old, void *user);
+    /** The server's rating of a participant's connection (ours too), every update it sends
+     *  (about every 5 s while it changes or not). `score` 0..5 (0 when not given). */
+    void (*on_connection_quality_changed)(lkc_room_t *room, const lkc_participant_info_t *p,
+                                          lkc_connection_quality_t quality, float score, void *user);
+    /** The room's metadata changed (also reported by on_room_updated). */
+    void (*on_room_metadata_changed)(lkc_room_t *room, const char *metadata, const char *old, void *user);
+    /** The server could not subscribe us to a track (`p` may be NULL if unknown). */
+    void (*on_track_subscription_failed)(lkc_room_t *room, const lkc_participant_info_t *p, const char *track_sid,
+                                         const char *error, void *user);
+    /** A transcription segment arrived or grew (lkc_transcription_t). */
+    void (*on_transcription)(lkc_room_t *room, const lkc_transcription_t *t, void *user);
+    /** An agent's lk.agent.state attribute changed (also once when it connects with one). */
+    void (*on_agent_state_changed)(lkc_room_t *room, const lkc_participant_info_t *agent, lkc_agent_state_t state,
+                                   void *user);
+    void (*reserved[21])(void); /**< zero; room for handlers of later versions */
 } lkc_room_handlers_t;
 
 /** Which ICE candidates lkc gathers and uses. */
@@ -325,6 +382,26 @@ LKC_API const char *lkc_failure_str(lkc_failure_t reason);
 LKC_API const char *lkc_track_source_str(lkc_track_source_t source);
 LKC_API const char *lkc_track_kind_str(lkc_track_kind_t kind);
 LKC_API const char *lkc_reconnect_kind_str(lkc_reconnect_kind_t kind);
+LKC_API const char *lkc_participant_kind_str(lkc_participant_kind_t kind);
+LKC_API const char *lkc_connection_quality_str(lkc_connection_quality_t quality);
+/** "initializing", "idle", "listening", "thinking", "speaking" (the attribute's values), "" for NONE. */
+LKC_API const char *lkc_agent_state_str(lkc_agent_state_t state);
+/** The state an lk.agent.state attribute value names (NONE for NULL or an unknown one). */
+LKC_API lkc_agent_state_t lkc_agent_state_parse(const char *value);
+
+/* --- our own participant ------------------------------------------------------------- */
+
+/** Sets our metadata / name, or merges `attributes` into ours (an empty value deletes
+ *  that key), and waits until the server has applied it (its RequestResponse, at most
+ *  10 s: then LKC_ERR_TIMEOUT). LKC_ERR_DENIED when the token lacks the
+ *  canUpdateOwnMetadata grant; LKC_ERR_TOO_LARGE over the server's limits (metadata 512
+ *  KiB, name 256 B, attributes 64 KiB in all); LKC_ERR_STATE when not connected (or from
+ *  a handler of this room: it must wait for the server); LKC_ERR_CLOSED when the room is
+ *  closed or destroyed meanwhile. Others see the change in their participant events; we
+ *  see it in ours (p->is_local). Any thread except this room's handlers. */
+LKC_API lkc_err_t lkc_room_set_metadata(lkc_room_t *room, const char *metadata);
+LKC_API lkc_err_t lkc_room_set_name(lkc_room_t *room, const char *name);
+LKC_API lkc_err_t lkc_room_set_attributes(lkc_room_t *room, const lkc_kv_t *attributes, size_t n);
 
 #ifdef __cplusplus
 }

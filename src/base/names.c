@@ -1,4 +1,6 @@
 /* Names of the public enums, for logs and user messages. */
+#include <string.h>
+
 #include "lkc/lkc.h"
 
 const char *lkc_state_str(lkc_state_t state)
@@ -68,4 +70,44 @@ const char *lkc_reconnect_kind_str(lkc_reconnect_kind_t kind)
     case LKC_RECONNECT_FULL: return "full";
     }
     return "?";
+}
+
+const char *lkc_participant_kind_str(lkc_participant_kind_t kind)
+{
+    switch (kind) {
+    case LKC_KIND_STANDARD: return "standard";
+    case LKC_KIND_INGRESS: return "ingress";
+    case LKC_KIND_EGRESS: return "egress";
+    case LKC_KIND_SIP: return "sip";
+    case LKC_KIND_AGENT: return "agent";
+    case LKC_KIND_CONNECTOR: return "connector";
+    case LKC_KIND_BRIDGE: return "bridge";
+    }
+    return "?";
+}
+
+const char *lkc_connection_quality_str(lkc_connection_quality_t quality)
+{
+    switch (quality) {
+    case LKC_QUALITY_POOR: return "poor";
+    case LKC_QUALITY_GOOD: return "good";
+    case LKC_QUALITY_EXCELLENT: return "excellent";
+    case LKC_QUALITY_LOST: return "lost";
+    }
+    return "?";
+}
+
+static const char *const agent_states[] = {"", "initializing", "idle", "listening", "thinking", "speaking"};
+
+const char *lkc_agent_state_str(lkc_agent_state_t state)
+{
+    return (unsigned)state < sizeof agent_states / sizeof agent_states[0] ? agent_states[state] : "?";
+}
+
+lkc_agent_state_t lkc_agent_state_parse(const char *value)
+{
+    for (unsigned i = 1; value && i < sizeof agent_states / sizeof agent_states[0]; i++)
+        if (strcmp(value, agent_states[i]) == 0)
+            return (lkc_agent_state_t)i;
+    return LKC_AGENT_STATE_NONE;
 }

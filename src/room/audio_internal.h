@@ -54,6 +54,7 @@ struct lkc_track {
     char *name;
     lkc_track_source_t source;
     bool dtx;
+    bool preconnect_buffer;
     bool stereo;
     int bitrate;
     atomic_bool muted;

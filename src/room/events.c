@@ -91,3 +91,51 @@ void lkc__events_reconnected(lkc_room_t *room, lkc_reconnect_kind_t kind, int64_
     lkc__events_state(room, LKC_STATE_CONNECTED, LKC_FAILURE_NONE, NULL);
     EMIT(room, on_reconnected, kind, ms);
 }
+
+void lkc__events_attributes_changed(lkc_room_t *room, const lkc_participant_info_t *p, const char *const *changed,
+                                    size_t n)
+{
+    EMIT(room, on_participant_attributes_changed, p, changed, n);
+}
+
+void lkc__events_metadata_changed(lkc_room_t *room, const lkc_participant_info_t *p, const char *old)
+{
+    EMIT(room, on_participant_metadata_changed, p, old);
+}
+
+void lkc__events_name_changed(lkc_room_t *room, const lkc_participant_info_t *p, const char *old)
+{
+    EMIT(room, on_participant_name_changed, p, old);
+}
+
+void lkc__events_permissions_changed(lkc_room_t *room, const lkc_participant_info_t *p, const lkc_permissions_t *old)
+{
+    EMIT(room, on_participant_permissions_changed, p, old);
+}
+
+void lkc__events_connection_quality(lkc_room_t *room, const lkc_participant_info_t *p, lkc_connection_quality_t q,
+                                    float score)
+{
+    EMIT(room, on_connection_quality_changed, p, q, score);
+}
+
+void lkc__events_room_metadata_changed(lkc_room_t *room, const char *metadata, const char *old)
+{
+    EMIT(room, on_room_metadata_changed, metadata, old);
+}
+
+void lkc__events_subscription_failed(lkc_room_t *room, const lkc_participant_info_t *p, const char *track_sid,
+                                     const char *error)
+{
+    EMIT(room, on_track_subscription_failed, p, track_sid, error);
+}
+
+void lkc__events_transcription(lkc_room_t *room, const lkc_transcription_t *t)
+{
+    EMIT(room, on_transcription, t);
+}
+
+void lkc__events_agent_state(lkc_room_t *room, const lkc_participant_info_t *agent, lkc_agent_state_t state)
+{
+    EMIT(room, on_agent_state_changed, agent, state);
+}

@@ -5,7 +5,10 @@
  *     everyone already there, then track_subscribed for what the first offer carried
  *   then, as they happen: participant_*, track_published/unpublished/muted/unmuted
  *     (model diffs), track_subscribed/unsubscribed (subscriber offers, model changes),
- *     data_received, speakers_changed, room_updated
+ *     (a participant's update: participant_updated, then name / metadata / attributes /
+ *     permissions changed, then agent_state_changed), data_received, speakers_changed,
+ *     connection_quality_changed, room_updated then room_metadata_changed,
+ *     track_subscription_failed, transcription
  *   on a loss: state RECONNECTING, reconnecting (again with kind full if a resume fails);
  *     participant and track events of the rejoin; state CONNECTED, reconnected
  *   state DISCONNECTED, disconnected (the last of the session)
@@ -43,5 +46,17 @@ void lkc__events_reconnecting(lkc_room_t *room, lkc_reconnect_kind_t kind, lkc_f
 /* The state becomes CONNECTED, then on_reconnected. */
 void lkc__events_reconnected(lkc_room_t *room, lkc_reconnect_kind_t kind, int64_t ms);
 void lkc__events_speakers(lkc_room_t *room, const lkc_speaker_t *speakers, size_t n);
+void lkc__events_attributes_changed(lkc_room_t *room, const lkc_participant_info_t *p, const char *const *changed,
+                                    size_t n);
+void lkc__events_metadata_changed(lkc_room_t *room, const lkc_participant_info_t *p, const char *old);
+void lkc__events_name_changed(lkc_room_t *room, const lkc_participant_info_t *p, const char *old);
+void lkc__events_permissions_changed(lkc_room_t *room, const lkc_participant_info_t *p, const lkc_permissions_t *old);
+void lkc__events_connection_quality(lkc_room_t *room, const lkc_participant_info_t *p, lkc_connection_quality_t q,
+                                    float score);
+void lkc__events_room_metadata_changed(lkc_room_t *room, const char *metadata, const char *old);
+void lkc__events_subscription_failed(lkc_room_t *room, const lkc_participant_info_t *p, const char *track_sid,
+                                     const char *error);
+void lkc__events_transcription(lkc_room_t *room, const lkc_transcription_t *t);
+void lkc__events_agent_state(lkc_room_t *room, const lkc_participant_info_t *agent, lkc_agent_state_t state);
 
 #endif

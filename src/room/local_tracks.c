@@ -60,8 +60,10 @@ static int send_add_track(lkc__local_tracks_t *lt, lkc_track_t *t)
     at.disable_dtx = !t->dtx;
     at.stereo = t->stereo;
     at.disable_red = true; /* we send plain Opus */
-    Livekit__AudioTrackFeature features[2];
+    Livekit__AudioTrackFeature features[3];
     size_t nf = 0;
+    if (t->preconnect_buffer)
+        features[nf++] = LIVEKIT__AUDIO_TRACK_FEATURE__TF_PRECONNECT_BUFFER;
     if (t->stereo)
         features[nf++] = LIVEKIT__AUDIO_TRACK_FEATURE__TF_STEREO;
     if (!t->dtx)

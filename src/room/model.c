@@ -317,6 +317,57 @@ static bool attributes_equal(const lkc_participant_info_t *a, const lkc_particip
     return true;
 }
 
+static const char *attribute(const lkc_participant_info_t *p, const char *key)
+{
+    for (size_t i = 0; p && i < p->n_attributes; i++)
+        if (strcmp(p->attributes[i].key, key) == 0)
+            return p->attributes[i].value;
+    return NULL;
+}
+
+#define AGENT_STATE_KEY "lk.agent.state"
+
+/* The detailed participant events: name, metadata, attributes (with the changed keys),
+ * permissions, and an agent's state; `old` NULL: a participant we just learnt of. */
+static void emit_details(lkc_room_t *room, const lkc_participant_info_t *old, const lkc_participant_info_t *now)
+{
+    if (!old) {
+        const char *st = attribute(now, AGENT_STATE_KEY);
+        if (st)
+            lkc__events_agent_state(room, now, lkc_agent_state_parse(st));
+        return;
+    }
+    if (strcmp(old->name, now->name) != 0)
+        lkc__events_name_changed(room, now, old->name);
+    if (strcmp(old->metadata, now->metadata) != 0)
+        lkc__events_metadata_changed(room, now, old->metadata);
+    const char **changed = g_new0(const char *, now->n_attributes + old->n_attributes + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < now->n_attributes; i++) {
+        const char *before = attribute(old, now->attributes[i].key);
+        if (!before || strcmp(before, now->attributes[i].value) != 0)
+            changed[n++] = now->attributes[i].key;
+    }
+    for (size_t i = 0; i < old->n_attributes; i++)
+        if (!attribute(now, old->attributes[i].key))
+            changed[n++] = old->attributes[i].key; /* deleted */
+    if (n)
+        lkc__events_attributes_changed(room, now, changed, n);
+    g_free(changed);
+    if (memcmp(&old->permissions, &now->permissions, sizeof now->permissions) != 0)
+        lkc__events_permissions_changed(room, now, &old->permissions);
+    const char *st_old = attribute(old, AGENT_STATE_KEY), *st_now = attribute(now, AGENT_STATE_KEY);
+    if ((st_old || st_now) && (!st_old || !st_now || strcmp(st_old, st_now) != 0))
+        lkc__events_agent_state(room, now, lkc_agent_state_parse(st_now));
+}
+
+static bool details_differ(const lkc_participant_info_t *old, const lkc_participant_info_t *now)
+{
+    return strcmp(old->name, now->name) != 0 || strcmp(old->metadata, now->metadata) != 0 ||
+           old->state != now->state || !attributes_equal(old, now) ||
+           memcmp(&old->permissions, &now->permissions, sizeof now->permissions) != 0;
+}
+
 /* Events for what changed between `old` (NULL: new participant) and `now`. */
 static void emit_changes(lkc_model_t *m, const lkc_participant_info_t *old, const lkc_participant_info_t *now)
 {
@@ -325,9 +376,10 @@ static void emit_changes(lkc_model_t *m, const lkc_participant_info_t *old, cons
         return;
     if (!old) {
         lkc__events_participant_connected(room, now);
-    } else if (strcmp(old->name, now->name) != 0 || strcmp(old->metadata, now->metadata) != 0 ||
-               old->state != now->state || !attributes_equal(old, now)) {
+        emit_details(room, NULL, now);
+    } else if (details_differ(old, now)) {
         lkc__events_participant_updated(room, now);
+        emit_details(room, old, now);
     }
     for (size_t k = 0; k < now->n_tracks; k++) {
         const lkc_track_info_t *t = &now->tracks[k];
@@ -471,9 +523,10 @@ void lkc__model_update(lkc_model_t *m, Livekit__ParticipantInfo *const *ps, size
             lkc_participant_info_t *old = room->local;
             room->local = now;
             pthread_mutex_unlock(&room->lock);
-            if (m->announced && (strcmp(old->name, now->name) != 0 ||
-                                 strcmp(old->metadata, now->metadata) != 0 || !attributes_equal(old, now)))
+            if (m->announced && details_differ(old, now)) {
                 lkc__events_participant_updated(room, now);
+                emit_details(room, old, now);
+            }
             lkc_participant_info_free(old);
             continue;
         }
@@ -486,11 +539,15 @@ void lkc__model_room_update(lkc_model_t *m, const Livekit__Room *r)
     lkc_room_t *room = m->room;
     lkc_room_info_t *info = room_from_proto(r);
     pthread_mutex_lock(&room->lock);
-    lkc_room_info_free(room->info);
+    lkc_room_info_t *old = room->info;
     room->info = info;
     pthread_mutex_unlock(&room->lock);
-    if (m->announced)
+    if (m->announced) {
         lkc__events_room_updated(room, info);
+        if (old && strcmp(old->metadata, info->metadata) != 0)
+            lkc__events_room_metadata_changed(room, info->metadata, old->metadata);
+    }
+    lkc_room_info_free(old);
 }
 
 void lkc__model_announce(lkc_model_t *m)
@@ -504,6 +561,7 @@ void lkc__model_announce(lkc_model_t *m)
     for (guint i = 0; i < a->len; i++) {
         const lkc_participant_info_t *p = g_ptr_array_index(a, i);
         lkc__events_participant_connected(room, p);
+        emit_details(room, NULL, p);
         for (size_t k = 0; k < p->n_tracks; k++)
             lkc__events_track(room, LKC__TRACK_PUBLISHED, p, &p->tracks[k]);
         if (a != room->remotes || i >= a->len)

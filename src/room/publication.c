@@ -32,6 +32,7 @@ static lkc_track_t *track_new(lkc_room_t *room, lkc_audio_source_t *src, const l
     t->name = g_strdup(o->name && *o->name ? o->name : "audio");
     t->source = o->source;
     t->dtx = o->dtx;
+    t->preconnect_buffer = o->preconnect_buffer;
     t->stereo = o->stereo;
     t->bitrate = o->bitrate;
     atomic_init(&t->muted, o->muted);

@@ -176,6 +176,8 @@ void lkc__session_on_signal(lkc_session_t *s, const Livekit__SignalResponse *r)
             lkc__transport_on_trickle(s->transport, r->trickle);
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_REQUEST_RESPONSE:
+        if (r->request_response && lkc__participant_update_on_response(s->pupdate, r->request_response))
+            break;
         if (r->request_response && r->request_response->reason != LIVEKIT__REQUEST_RESPONSE__REASON__OK) {
             LKC_LOGW(MOD, "the server refused a request (reason %d): %s", (int)r->request_response->reason,
                      r->request_response->message ? r->request_response->message : "");
@@ -239,6 +241,25 @@ void lkc__session_on_signal(lkc_session_t *s, const Livekit__SignalResponse *r)
         g_free(sp);
         break;
     }
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_CONNECTION_QUALITY:
+        if (s->connected && r->connection_quality)
+            for (size_t i = 0; i < r->connection_quality->n_updates; i++) {
+                const Livekit__ConnectionQualityInfo *q = r->connection_quality->updates[i];
+                const lkc_participant_info_t *p = q ? lkc__model_find_sid(s->model, q->participant_sid) : NULL;
+                if (p && (unsigned)q->quality <= LKC_QUALITY_LOST)
+                    lkc__events_connection_quality(s->room, p, (lkc_connection_quality_t)q->quality, q->score);
+            }
+        break;
+    case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_SUBSCRIPTION_RESPONSE:
+        if (s->connected && r->subscription_response && r->subscription_response->track_sid) {
+            const Livekit__SubscriptionResponse *sr = r->subscription_response;
+            const ProtobufCEnumValue *v =
+                protobuf_c_enum_descriptor_get_value(&livekit__subscription_error__descriptor, sr->err);
+            const lkc_participant_info_t *p = lkc__model_find_track(s->model, sr->track_sid, NULL);
+            LKC_LOGW(MOD, "the server could not subscribe us to %s: %s", sr->track_sid, v ? v->name : "unknown");
+            lkc__events_subscription_failed(s->room, p, sr->track_sid, v ? v->name : "SE_UNKNOWN");
+        }
+        break;
     default:
         LKC_LOGD(MOD, "unhandled signal message %d", (int)r->message_case);
         break;
@@ -297,6 +318,10 @@ static void on_packet_in(void *user, const Livekit__DataPacket *dp, const char *
     case LIVEKIT__DATA_PACKET__VALUE_STREAM_HEADER:
     case LIVEKIT__DATA_PACKET__VALUE_STREAM_CHUNK:
     case LIVEKIT__DATA_PACKET__VALUE_STREAM_TRAILER: lkc__streams_on_packet(s->streams, dp, sender); break;
+    case LIVEKIT__DATA_PACKET__VALUE_TRANSCRIPTION:
+        if (dp->transcription)
+            lkc__transcripts_on_packet(s->transcripts, dp->transcription, sender);
+        break;
     default: LKC_LOGD(MOD, "ignoring a data packet of type %d", (int)dp->value_case); break;
     }
 }
@@ -333,7 +358,22 @@ static const lkc_stream_handlers_t *internal_stream_handlers(void *user, const c
         *handler_user = s->rpc;
         return lkc__rpc_stream_handlers();
     }
+    if (text && strcmp(topic, "lk.transcription") == 0) {
+        *handler_user = s->transcripts;
+        return lkc__transcripts_stream_handlers();
+    }
     return NULL;
+}
+
+static const char *track_owner(void *user, const char *track_sid)
+{
+    lkc_session_t *s = user;
+    const lkc_participant_info_t *me = lkc__model_local(s->model);
+    for (size_t k = 0; me && k < me->n_tracks; k++)
+        if (strcmp(me->tracks[k].sid, track_sid) == 0)
+            return me->identity;
+    const lkc_participant_info_t *p = lkc__model_find_track(s->model, track_sid, NULL);
+    return p ? p->identity : NULL;
 }
 
 static int send_data(void *user, lkc_data_kind_t kind, const uint8_t *buf, size_t len)
@@ -523,6 +563,8 @@ static int on_call(void *session, lkc__cmd_t cmd, void *data)
         return lkc_signal_send(s->signal, &req);
     }
     case LKC__CMD_RPC_SYNC: return lkc__rpc_call_command(s->rpc, data);
+    case LKC__CMD_PARTICIPANT:
+        return s->connected ? lkc__participant_update_call(s->pupdate, data) : LKC_ERR_STATE;
     case LKC__CMD_STREAM_SYNC: return lkc__streams_call_command(s->streams, data);
     case LKC__CMD_PC_STATS: {
         lkc__stats_cmd_t *c = data;
@@ -578,6 +620,10 @@ static void *session_create(lkc_engine_t *e, const char *url, const char *token)
     GMainContext *ctx = lkc__engine_context(e);
     s->rpc = lkc__rpc_new(room, ctx,
                           &(lkc__rpc_ports_t){.send = send_packet, .client_protocol = client_protocol, .user = s});
+    s->pupdate = lkc__participant_update_new(
+        room, &(lkc__participant_update_ports_t){.send_signal = send_signal, .user = s});
+    s->transcripts =
+        lkc__transcripts_new(room, &(lkc__transcripts_ports_t){.track_owner = track_owner, .user = s});
     s->streams = lkc__streams_new(
         room, ctx,
         &(lkc__streams_ports_t){.present = participant_present, .internal = internal_stream_handlers, .user = s});
@@ -648,6 +694,8 @@ static void session_free(void *session)
                  (unsigned long long)count, (unsigned long long)first);
     lkc__streams_free(s->streams); /* ends every incoming stream (R7) */
     lkc__rpc_free(s->rpc);         /* completes every call in flight */
+    lkc__participant_update_free(s->pupdate);
+    lkc__transcripts_free(s->transcripts);
     lkc__media_attach(s->media, NULL, NULL);
     lkc__local_tracks_free(s->local);   /* fails waiting publishes; no more pokes of the clock */
     lkc__remote_tracks_free(s->remote); /* ends every stream (R7) before the connections go */

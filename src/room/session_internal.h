@@ -8,9 +8,11 @@
 #include "room/local_tracks.h"
 #include "room/media.h"
 #include "room/model.h"
+#include "room/participant_update.h"
 #include "room/remote_tracks.h"
 #include "room/rpc.h"
 #include "room/streams.h"
+#include "room/transcripts.h"
 #include "signal/signal.h"
 
 typedef struct lkc_session lkc_session_t;
@@ -29,6 +31,8 @@ struct lkc_session {
     lkc__remote_tracks_t *remote;
     lkc__rpc_t *rpc;
     lkc__streams_t *streams;
+    lkc__participant_update_t *pupdate;
+    lkc__transcripts_t *transcripts;
     GSource *join_timer;
     GSource *verdict_timer;       /* a transport failure waiting for the signal's word */
     lkc_failure_t pending_failure;

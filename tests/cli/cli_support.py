@@ -148,14 +148,17 @@ class Proc:
         return rc
 
 
-def peer(room, identity, name=""):
-    """The official Python SDK in the room; returns once it is connected."""
+def peer(room, identity, name="", kind=""):
+    """The official Python SDK in the room; returns once it is connected. kind="agent"
+    makes it an agent participant (its token says so)."""
     py = sys.executable
     argv = [py, "-W", "ignore", PEER, "--url", os.environ["LIVEKIT_URL"], "--room", room,
             "--identity", identity, "--api-key", os.environ["LIVEKIT_API_KEY"],
             "--api-secret", os.environ["LIVEKIT_API_SECRET"]]
     if name:
         argv += ["--name", name]
+    if kind:
+        argv += ["--kind", kind]
     p = Proc(f"peer {identity}", argv)
     p.wait_ev("connected", timeout=30)
     return p

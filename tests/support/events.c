@@ -129,6 +129,54 @@ static void h_reconnected(lkc_room_t *r, lkc_reconnect_kind_t kind, int64_t ms, 
     record(r, u, "reconnected", lkc_reconnect_kind_str(kind), "", NULL, 0, (int)ms);
 }
 
+/* attributes_changed: a = identity, b = the changed keys joined by ","; payload = the
+ * whole map as "k=v\n" lines (NUL-terminated) */
+static void h_attrs(lkc_room_t *r, const lkc_participant_info_t *p, const char *const *changed, size_t n, void *u)
+{
+    GString *keys = g_string_new(NULL), *map = g_string_new(NULL);
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(keys, "%s%s", i ? "," : "", changed[i]);
+    for (size_t i = 0; i < p->n_attributes; i++)
+        g_string_append_printf(map, "%s=%s\n", p->attributes[i].key, p->attributes[i].value);
+    record(r, u, "attributes_changed", p->identity, keys->str, map->str, map->len + 1, 0); /* with its NUL */
+    g_string_free(keys, TRUE);
+    g_string_free(map, TRUE);
+}
+static void h_metadata(lkc_room_t *r, const lkc_participant_info_t *p, const char *old, void *u)
+{
+    record(r, u, "metadata_changed", p->identity, p->metadata, NULL, 0, 0);
+}
+static void h_name(lkc_room_t *r, const lkc_participant_info_t *p, const char *old, void *u)
+{
+    record(r, u, "name_changed", p->identity, p->name, NULL, 0, 0);
+}
+static void h_perms(lkc_room_t *r, const lkc_participant_info_t *p, const lkc_permissions_t *old, void *u)
+{
+    record(r, u, "permissions_changed", p->identity, "", NULL, 0, 0);
+}
+static void h_quality(lkc_room_t *r, const lkc_participant_info_t *p, lkc_connection_quality_t q, float score, void *u)
+{
+    record(r, u, "connection_quality", p->identity, lkc_connection_quality_str(q), NULL, 0, (int)q);
+}
+static void h_room_meta(lkc_room_t *r, const char *metadata, const char *old, void *u)
+{
+    record(r, u, "room_metadata_changed", metadata, old, NULL, 0, 0);
+}
+static void h_sub_failed(lkc_room_t *r, const lkc_participant_info_t *p, const char *track_sid, const char *error,
+                         void *u)
+{
+    record(r, u, "subscription_failed", p ? p->identity : "", track_sid, error, strlen(error), 0);
+}
+/* transcription: a = identity, b = segment id, payload = text, kind = final */
+static void h_transcription(lkc_room_t *r, const lkc_transcription_t *t, void *u)
+{
+    record(r, u, "transcription", t->identity, t->segment_id, t->text, strlen(t->text), t->final);
+}
+static void h_agent_state(lkc_room_t *r, const lkc_participant_info_t *p, lkc_agent_state_t st, void *u)
+{
+    record(r, u, "agent_state", p->identity, lkc_agent_state_str(st), NULL, 0, (int)st);
+}
+
 void lkc_test_events_install(lkc_test_events_t *ev, lkc_room_options_t *o)
 {
     lkc_room_handlers_t *h = &o->handlers;
@@ -149,6 +197,15 @@ void lkc_test_events_install(lkc_test_events_t *ev, lkc_room_options_t *o)
     h->on_speakers_changed = h_speakers;
     h->on_reconnecting = h_reconnecting;
     h->on_reconnected = h_reconnected;
+    h->on_participant_attributes_changed = h_attrs;
+    h->on_participant_metadata_changed = h_metadata;
+    h->on_participant_name_changed = h_name;
+    h->on_participant_permissions_changed = h_perms;
+    h->on_connection_quality_changed = h_quality;
+    h->on_room_metadata_changed = h_room_meta;
+    h->on_track_subscription_failed = h_sub_failed;
+    h->on_transcription = h_transcription;
+    h->on_agent_state_changed = h_agent_state;
     o->user = ev;
 }
 

@@ -34,8 +34,10 @@ writes events, one JSON object per line ({"event": ..., ...}), on stdout. Comman
   {"cmd":"leave"}            disconnects and exits
 More commands come from the extension modules beside this file (peer_ext_*.py): each
 defines COMMANDS = {name: async fn(peer, cmd)} and may define setup(peer), called with
-the rtc.Room before it connects (to register RPC methods or stream handlers), and
-KIND (the participant kind its token asks for, e.g. "agent").
+peer.room (an rtc.Room) before it connects (room handlers, stream handlers), and
+after_connect(peer), called once connected (the local participant exists only then: RPC
+methods).
+The loader gives each module this file's `emit` as a global.
 Events besides the replies: connected, participant_connected, participant_disconnected,
 track_published, track_subscribed, track_unsubscribed, track_muted, track_unmuted, data,
 reconnecting, reconnected, connection_state (state: the rtc.ConnectionState name),
@@ -82,8 +84,11 @@ def load_extensions() -> list:
     import importlib
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    return [importlib.import_module(f[:-3]) for f in sorted(os.listdir(here))
+    mods = [importlib.import_module(f[:-3]) for f in sorted(os.listdir(here))
             if f.startswith("peer_ext_") and f.endswith(".py")]
+    for m in mods:
+        m.emit = emit  # the one event writer (this file runs as __main__: no import of it)
+    return mods
 
 
 EXTENSIONS = []
@@ -419,6 +424,9 @@ class Peer:
             if hasattr(ext, "setup"):
                 ext.setup(self)
         await self.room.connect(self.a.url, token(self.a), rtc.RoomOptions(auto_subscribe=True))
+        for ext in EXTENSIONS:
+            if hasattr(ext, "after_connect"):
+                ext.after_connect(self)
         emit("connected", room=self.room.name, sid=self.room.local_participant.sid,
              identity=self.room.local_participant.identity)
         loop = asyncio.get_running_loop()

@@ -69,6 +69,7 @@ char *cli_mint_join_token(const char *room, const char *identity, const char *na
     o.n_attributes = n_attrs;
     o.ttl_seconds = ttl_seconds > 0 ? ttl_seconds : 0;
     o.grant.room = room;
+    o.grant.can_update_own_metadata = true; /* --set-attribute and --set-metadata need it */
     char *tok = NULL;
     lkc_err_t rc = lkc_token_mint(&o, &tok);
     if (rc != LKC_OK) {

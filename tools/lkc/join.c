@@ -35,7 +35,12 @@ static int usage(FILE *to)
             "  --topic T           the topic of --send-data\n"
             "  --lossy             send unreliably (default: reliable, ordered)\n"
             "  --to IDENTITY       send to this participant only (repeatable)\n"
-            "  --rpc-echo          answer RPC calls (not available in this version)\n"
+            "  --send-text TEXT    send TEXT as a text stream (on --topic; repeatable)\n"
+            "  --send-file PATH    send a file as a byte stream (on --topic)\n"
+            "  --rpc-echo          answer RPC method \"echo\" with its payload\n"
+            "  --rpc-call ID:METHOD:PAYLOAD  call METHOD of participant ID (repeatable)\n"
+            "  --set-attribute K=V set one of our attributes (repeatable; empty V deletes K)\n"
+            "  --set-metadata S    set our metadata\n"
             "  --stats             print stats every 2 s (--stats-interval S to change)\n"
             "  --json              events as JSON lines on stdout\n"
             "  --connect-timeout MS  give up joining after MS (default 10000)\n"
@@ -59,7 +64,8 @@ static bool parse_seconds(const char *s, double *out)
 static int parse(int argc, char **argv, join_opts_t *o)
 {
     enum { O_URL = 256, O_TOKEN, O_ROOM, O_IDENTITY, O_NAME, O_DURATION, O_JSON, O_CTIMEOUT, O_TONE, O_WAV,
-           O_LOOP, O_RECORD, O_SEND, O_TOPIC, O_LOSSY, O_TO, O_RPC, O_STATS, O_STATS_INT, O_DTX, O_HELP };
+           O_LOOP, O_RECORD, O_SEND, O_TOPIC, O_LOSSY, O_TO, O_RPC, O_STATS, O_STATS_INT, O_DTX, O_HELP,
+           O_SEND_TEXT, O_SEND_FILE, O_RPC_CALL, O_SET_ATTR, O_SET_META };
     static const struct option opts[] = {
         {"url", required_argument, 0, O_URL},           {"token", required_argument, 0, O_TOKEN},
         {"room", required_argument, 0, O_ROOM},         {"identity", required_argument, 0, O_IDENTITY},
@@ -72,6 +78,9 @@ static int parse(int argc, char **argv, join_opts_t *o)
         {"rpc-echo", no_argument, 0, O_RPC},            {"stats", no_argument, 0, O_STATS},
         {"stats-interval", required_argument, 0, O_STATS_INT}, {"dtx", no_argument, 0, O_DTX},
         {"help", no_argument, 0, O_HELP},
+        {"send-text", required_argument, 0, O_SEND_TEXT}, {"send-file", required_argument, 0, O_SEND_FILE},
+        {"rpc-call", required_argument, 0, O_RPC_CALL},   {"set-attribute", required_argument, 0, O_SET_ATTR},
+        {"set-metadata", required_argument, 0, O_SET_META},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -113,6 +122,39 @@ static int parse(int argc, char **argv, join_opts_t *o)
             o->to[o->n_to++] = optarg;
             break;
         case O_RPC: o->rpc_echo = true; break;
+        case O_SEND_TEXT:
+            if (o->n_texts == JOIN_MAX_LIST)
+                return cli_error("at most %d --send-text", JOIN_MAX_LIST);
+            o->texts[o->n_texts++] = optarg;
+            break;
+        case O_SEND_FILE:
+            if (o->n_files == JOIN_MAX_LIST)
+                return cli_error("at most %d --send-file", JOIN_MAX_LIST);
+            if (access(optarg, R_OK) != 0)
+                return cli_error("--send-file: cannot read \"%s\"", optarg);
+            o->files[o->n_files++] = optarg;
+            break;
+        case O_RPC_CALL: {
+            const char *a = strchr(optarg, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+            if (!a || !b || a == optarg || b == a + 1)
+                return cli_error("--rpc-call wants IDENTITY:METHOD:PAYLOAD (got \"%s\")", optarg);
+            if (o->n_rpc_calls == JOIN_MAX_LIST)
+                return cli_error("at most %d --rpc-call", JOIN_MAX_LIST);
+            o->rpc_calls[o->n_rpc_calls++] = optarg;
+            break;
+        }
+        case O_SET_ATTR: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                return cli_error("--set-attribute wants KEY=VALUE (got \"%s\")", optarg);
+            if (o->n_attributes == JOIN_MAX_LIST)
+                return cli_error("at most %d --set-attribute", JOIN_MAX_LIST);
+            *eq = '\0'; /* argv is ours to cut */
+            o->attributes[o->n_attributes].key = optarg;
+            o->attributes[o->n_attributes++].value = eq + 1;
+            break;
+        }
+        case O_SET_META: o->metadata = optarg; break;
         case O_STATS: o->stats = true; break;
         case O_STATS_INT:
             if (!parse_seconds(optarg, &o->stats_interval) || o->stats_interval < 0.1)
@@ -295,6 +337,25 @@ static void send_all(join_session_t *s)
     }
 }
 
+/* --rpc-call waits for each callee to be in the room (ACTIVE). */
+static bool calls_audience_here(lkc_room_t *room, const join_opts_t *o)
+{
+    lkc_participant_list_t *list = NULL;
+    if (lkc_room_get_participants(room, &list) != LKC_OK)
+        return false;
+    bool all = true;
+    for (size_t k = 0; k < o->n_rpc_calls && all; k++) {
+        size_t idlen = (size_t)(strchr(o->rpc_calls[k], ':') - o->rpc_calls[k]);
+        bool found = false;
+        for (size_t i = 0; i < list->n && !found; i++)
+            found = list->items[i].state == LKC_PARTICIPANT_ACTIVE && strlen(list->items[i].identity) == idlen &&
+                    strncmp(list->items[i].identity, o->rpc_calls[k], idlen) == 0;
+        all = found;
+    }
+    lkc_participant_list_free(list);
+    return all;
+}
+
 /* --- main -------------------------------------------------------------------------- */
 
 static int64_t mono_ms(void)
@@ -317,7 +378,8 @@ static void stay(join_session_t *s, const sigset_t *sigs)
 {
     const join_opts_t *o = s->o;
     int64_t start = mono_ms(), next_stats = start + (int64_t)(o->stats_interval * 1000), next_draw = start;
-    bool sent = o->n_sends == 0;
+    bool sent = o->n_sends == 0 && o->n_texts == 0 && o->n_files == 0;
+    bool called = o->n_rpc_calls == 0;
     struct timespec slice = {0, TICK_MS * 1000000L};
     while (lkc_room_state(s->room) != LKC_STATE_DISCONNECTED) {
         int64_t now = mono_ms();
@@ -325,7 +387,12 @@ static void stay(join_session_t *s, const sigset_t *sigs)
             break;
         if (!sent && audience_here(s->room, o)) {
             send_all(s);
+            join_send_streams(s);
             sent = true;
+        }
+        if (!called && calls_audience_here(s->room, o)) {
+            join_rpc_calls(s);
+            called = true;
         }
         cli_recorder_tick(s->rec);
         join_reap_listeners(s);
@@ -342,8 +409,10 @@ static void stay(join_session_t *s, const sigset_t *sigs)
             break;
     }
     if (!sent)
-        cli_event_error(LKC_ERR_STATE, "--send-data was not sent: %s joined before the end",
+        cli_event_error(LKC_ERR_STATE, "--send-data/--send-text/--send-file were not sent: %s joined before the end",
                         o->n_to ? "not every --to participant" : "nobody else");
+    if (!called)
+        cli_event_error(LKC_ERR_STATE, "--rpc-call was not made: a callee did not join before the end");
 }
 
 int cmd_join(int argc, char **argv)
@@ -397,6 +466,11 @@ int cmd_join(int argc, char **argv)
     ro.connect_timeout_ms = o.connect_timeout_ms;
     join_set_handlers(&ro, &s);
     lkc_err_t err = lkc_room_create(&ro, &s.room);
+    if (err == LKC_OK) { /* before the join, so nothing that arrives early is missed */
+        join_register_stream_handlers(&s);
+        if (o.rpc_echo)
+            join_rpc_register(&s);
+    }
     if (err == LKC_OK)
         err = lkc_room_connect(s.room, o.url, token);
     lkc_free(minted);
@@ -410,8 +484,7 @@ int cmd_join(int argc, char **argv)
     if (err == LKC_OK) {
         if (!o.json && !view_live())
             print_summary(s.room);
-        if (o.rpc_echo)
-            cli_event_error(LKC_ERR_UNSUPPORTED, "RPC is not available in this version; --rpc-echo does nothing");
+        join_apply_local(&s);
         if (o.tone_hz > 0 || o.wav)
             start_publishing(&s);
         stay(&s, &sigs);

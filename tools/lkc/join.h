@@ -35,6 +35,15 @@ typedef struct join_opts {
     const char *to[JOIN_MAX_LIST];
     size_t n_to;
     bool rpc_echo;
+    const char *rpc_calls[JOIN_MAX_LIST];   /* IDENTITY:METHOD:PAYLOAD */
+    size_t n_rpc_calls;
+    const char *texts[JOIN_MAX_LIST];       /* --send-text */
+    size_t n_texts;
+    const char *files[JOIN_MAX_LIST];       /* --send-file */
+    size_t n_files;
+    lkc_kv_t attributes[JOIN_MAX_LIST];     /* --set-attribute K=V (key and value point into argv copies) */
+    size_t n_attributes;
+    const char *metadata;                   /* --set-metadata */
     bool stats;
     double stats_interval;    /* seconds */
 } join_opts_t;
@@ -53,6 +62,20 @@ typedef struct join_session {
     struct { char sid[64]; char identity[128]; } owners[128];
     size_t n_owners;
 } join_session_t;
+
+/* join_actions.c: --set-attribute/--set-metadata right after the join (main thread). */
+void join_apply_local(join_session_t *s);
+/* join_actions.c: --send-text/--send-file/--rpc-call once their audience is here (main
+ * thread), and --rpc-echo's method (before the join). */
+void join_send_streams(join_session_t *s);
+void join_rpc_calls(join_session_t *s);
+void join_rpc_register(join_session_t *s);
+/* join_actions.c: handlers of incoming text/byte streams on --topic (or every topic lkc
+ * is told about: "" = the default topics) that print text_received / bytes_received. */
+void join_register_stream_handlers(join_session_t *s);
+
+/* Fills the participant/agent/transcript handlers (join_participants.c). */
+void join_set_participant_handlers(lkc_room_options_t *ro);
 
 /* Fills the room handlers (join_events.c); `s` is their user pointer. */
 void join_set_handlers(lkc_room_options_t *ro, join_session_t *s);

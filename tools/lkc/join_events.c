@@ -98,10 +98,14 @@ static void on_participant_connected(lkc_room_t *room, const lkc_participant_inf
     out_str("identity", p->identity);
     out_str("sid", p->sid);
     out_str("name", p->name);
+    out_str("kind", lkc_participant_kind_str(p->kind));
     if (p->metadata && *p->metadata)
         out_str("metadata", p->metadata);
+    if (p->n_attributes)
+        out_map("attributes", p->attributes, p->n_attributes);
     out_end();
     view_participant(p->identity, p->name, true);
+    view_participant_kind(p->identity, lkc_participant_kind_str(p->kind));
 }
 
 static void on_participant_disconnected(lkc_room_t *room, const lkc_participant_info_t *p, void *user)
@@ -250,6 +254,7 @@ void join_set_handlers(lkc_room_options_t *ro, join_session_t *s)
     ro->handlers.on_data_received = on_data_received;
     ro->handlers.on_reconnecting = on_reconnecting;
     ro->handlers.on_reconnected = on_reconnected;
+    join_set_participant_handlers(ro);
 }
 
 void join_reap_listeners(join_session_t *s)

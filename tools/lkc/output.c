@@ -153,6 +153,24 @@ void out_strv(const char *key, const char *const *values, size_t n)
     }
 }
 
+void out_map(const char *key, const lkc_kv_t *kv, size_t n)
+{
+    if (json_mode) {
+        json_builder_set_member_name(builder, key);
+        json_builder_begin_object(builder);
+        for (size_t i = 0; i < n; i++) {
+            json_builder_set_member_name(builder, kv[i].key);
+            json_builder_add_string_value(builder, kv[i].value);
+        }
+        json_builder_end_object(builder);
+    } else {
+        g_string_append_printf(line, " %s={", key);
+        for (size_t i = 0; i < n; i++)
+            g_string_append_printf(line, "%s%s=%s", i ? "," : "", kv[i].key, kv[i].value);
+        g_string_append_c(line, '}');
+    }
+}
+
 void out_end(void)
 {
     if (json_mode) {

@@ -14,6 +14,7 @@
 #define MAX_TRACKS 6
 #define MAX_LOG 6
 #define METER 20
+#define MAX_TRANSCRIPT 4
 
 typedef struct vtrack {
     char sid[40];
@@ -25,6 +26,8 @@ typedef struct vtrack {
 typedef struct vperson {
     char identity[64];
     char name[64];
+    char kind[16];       /* "agent", "sip", ... ("" for a standard participant) */
+    char agent_state[16];
     bool used;
     vtrack_t tracks[MAX_TRACKS];
 } vperson_t;
@@ -38,6 +41,8 @@ static struct {
     char last_data[128];
     char log[MAX_LOG][160];
     int n_log;
+    struct { char segment[64]; char line[200]; } transcript[MAX_TRANSCRIPT];
+    int n_transcript;
     int drawn_lines;   /* lines of the last render, to move back over them */
 } v;
 
@@ -183,6 +188,42 @@ void view_data(bool incoming, const char *from, const char *text)
     pthread_mutex_unlock(&lock);
 }
 
+void view_participant_kind(const char *identity, const char *kind)
+{
+    pthread_mutex_lock(&lock);
+    vperson_t *p = person(identity, false);
+    if (p)
+        copy(p->kind, sizeof p->kind, strcmp(kind, "standard") == 0 ? "" : kind);
+    pthread_mutex_unlock(&lock);
+}
+
+void view_agent_state(const char *identity, const char *state)
+{
+    pthread_mutex_lock(&lock);
+    vperson_t *p = person(identity, false);
+    if (p)
+        copy(p->agent_state, sizeof p->agent_state, state);
+    pthread_mutex_unlock(&lock);
+}
+
+void view_transcript(const char *identity, const char *segment_id, const char *text, bool final)
+{
+    pthread_mutex_lock(&lock);
+    int i = 0;
+    while (i < v.n_transcript && strcmp(v.transcript[i].segment, segment_id) != 0)
+        i++;
+    if (i == v.n_transcript) { /* a new segment: the oldest line scrolls away */
+        if (v.n_transcript == MAX_TRANSCRIPT) {
+            memmove(&v.transcript[0], &v.transcript[1], sizeof v.transcript[0] * (MAX_TRANSCRIPT - 1));
+            v.n_transcript--;
+        }
+        i = v.n_transcript++;
+        copy(v.transcript[i].segment, sizeof v.transcript[i].segment, segment_id);
+    }
+    snprintf(v.transcript[i].line, sizeof v.transcript[i].line, "%s%s: %s", identity, final ? "" : " (...)", text);
+    pthread_mutex_unlock(&lock);
+}
+
 void view_log(const char *line)
 {
     pthread_mutex_lock(&lock);
@@ -240,7 +281,10 @@ static void draw(bool final)
         if (!p->used)
             continue;
         shown++;
-        put(width, "  %s%s%s%s", p->identity, *p->name ? " (" : "", p->name, *p->name ? ")" : "");
+        put(width, "  %s%s%s%s%s%s%s", p->identity, *p->name ? " (" : "", p->name, *p->name ? ")" : "",
+            *p->kind ? " [" : "", p->kind, *p->kind ? "]" : "");
+        if (*p->agent_state)
+            put(width, "    agent state: %s", p->agent_state);
         for (int k = 0; k < MAX_TRACKS; k++) {
             vtrack_t *t = &p->tracks[k];
             if (!t->used)
@@ -260,6 +304,11 @@ static void draw(bool final)
         v.last_data);
     if (*v.status)
         put(width, "  %s", v.status);
+    if (v.n_transcript) {
+        put(width, "  transcript:");
+        for (int i = 0; i < v.n_transcript; i++)
+            put(width, "    %s", v.transcript[i].line);
+    }
     put(width, "  recent:");
     for (int i = 0; i < v.n_log; i++)
         put(width, "    %s", v.log[i]);

@@ -23,6 +23,10 @@ void view_audio(const char *sid, double rms_dbfs, double freq_hz);
 void view_data(bool incoming, const char *from, const char *text);
 void view_status(const char *text);         /* one free line (stats, recording) */
 void view_log(const char *line);            /* an event line for the "recent" list */
+void view_participant_kind(const char *identity, const char *kind);
+void view_agent_state(const char *identity, const char *state);
+/* The last transcript lines, one per segment (a segment's line is replaced as it grows). */
+void view_transcript(const char *identity, const char *segment_id, const char *text, bool final);
 
 void view_render(void);
 /* Draws one last time and leaves the cursor below the view. */
