@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "livekit_models.pb-c.h"
 #include "livekit_rtc.pb-c.h"
+#include "room/data_peek.h"
 #include "room/events.h"
 
 #define MOD "room.data"
@@ -169,8 +170,36 @@ void lkc__data_send(lkc_data_t *d, lkc__outgoing_t *o)
 
 /* --- receiving ----------------------------------------------------------------- */
 
+#define PEEK_SID_MAX 64 /* longer sids (none in practice) take the decoding path */
+
+/* A chunk dropped undecoded still counts in the per-sender table, as the decoding path
+ * below would count it (a known sender's entry is updated without allocating). */
+static void note_seq(lkc_data_t *d, const uint8_t *sid, size_t n, uint32_t seq)
+{
+    char key[PEEK_SID_MAX];
+    memcpy(key, sid, n);
+    key[n] = 0;
+    gpointer orig = NULL, last = NULL;
+    if (!g_hash_table_lookup_extended(d->last_seq, key, &orig, &last)) {
+        g_hash_table_insert(d->last_seq, g_strdup(key), GUINT_TO_POINTER(seq));
+    } else if (seq > GPOINTER_TO_UINT(last)) {
+        g_hash_table_steal(d->last_seq, key); /* keeps the key string: put back with the new value */
+        g_hash_table_insert(d->last_seq, orig, GUINT_TO_POINTER(seq));
+    }
+}
+
 void lkc__data_receive(lkc_data_t *d, const uint8_t *buf, size_t len, lkc_data_kind_t kind)
 {
+    /* chunks of streams nobody reads are dropped before decoding (an agent broadcasts on
+     * lk.agent.session to everyone) */
+    lkc__data_peek_t pk;
+    if (d->ports.wants_chunk && lkc__data_peek(buf, len, &pk) && pk.value_field == LKC__DATA_PEEK_STREAM_CHUNK &&
+        pk.sid_len < PEEK_SID_MAX &&
+        !d->ports.wants_chunk(d->ports.user, pk.stream_id ? (const char *)pk.stream_id : "", pk.stream_id_len)) {
+        if (kind == LKC_DATA_RELIABLE && pk.sequence > 0 && pk.sid_len > 0)
+            note_seq(d, pk.sid, pk.sid_len, pk.sequence);
+        return;
+    }
     Livekit__DataPacket *dp = livekit__data_packet__unpack(NULL, len, buf);
     if (!dp) {
         LKC_LOGW(MOD, "dropping a malformed data packet (%zu bytes)", len);

@@ -20,6 +20,10 @@ typedef struct lkc__data_ports {
     /* A received packet that is not a user packet (RPC, stream, transcription, ...), after
      * de-duplication; `sender` is its sender's identity ("" when the server sent it). */
     void (*packet_in)(void *user, const Livekit__DataPacket *dp, const char *sender, lkc_data_kind_t kind);
+    /* Whether a stream chunk of this stream id (`len` bytes, not NUL-terminated) is
+     * wanted; false: it is dropped before it is decoded (its sequence still counts for
+     * de-duplication). NULL: every chunk is decoded. */
+    bool (*wants_chunk)(void *user, const char *stream_id, size_t len);
     void *user;
 } lkc__data_ports_t;
 

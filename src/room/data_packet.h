@@ -40,6 +40,19 @@ lkc__outgoing_t *lkc__outgoing_packet(lkc_data_kind_t kind, Livekit__DataPacket 
 /* The wire bytes of `o` with reliable sequence `seq` (0 = none), g_malloc'd. */
 uint8_t *lkc__data_pack(const lkc__outgoing_t *o, uint32_t seq, size_t *out_len);
 
+/* What a queued packet costs in the room's data queue beyond its bytes. */
+#define LKC__DATA_PACKET_COST_OVERHEAD 64
+
+/* Connected, or reconnecting (then packets wait in lkc's queue for the connection). */
+bool lkc__data_live(lkc_room_t *room);
+/* Waits until `cost` more bytes fit in the room's data queue (LKC_DATA_MAX_QUEUED; an
+ * empty queue takes anything), and counts them in room->data_queued: `timeout_ms` < 0
+ * without a bound, 0 not at all (always 0 on the engine thread, which drains the queue).
+ * LKC_ERR_WOULD_BLOCK when they do not fit in time, LKC_ERR_STATE when the session ends,
+ * LKC_ERR_CLOSED when the room is destroyed. The caller hands the bytes to packets
+ * (o->room, o->cost) whose free un-counts them. Any thread (data_publish.c). */
+lkc_err_t lkc__data_reserve(lkc_room_t *room, size_t cost, int timeout_ms);
+
 /* Frees a packet; when it still counts in its room's queue, un-counts it and wakes the
  * senders waiting for room. NULL is ignored. */
 void lkc__outgoing_free(gpointer o);

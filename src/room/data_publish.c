@@ -7,8 +7,6 @@
 #include "room/data_packet.h"
 #include "room/engine.h"
 
-#define PACKET_COST_OVERHEAD 64 /* what a queued packet costs beyond its bytes */
-
 void lkc_data_options_init(lkc_data_options_t *o)
 {
     if (!o)
@@ -40,16 +38,13 @@ size_t lkc_room_max_data_payload(const lkc_room_t *room)
 }
 
 /* Connected, or reconnecting: then packets wait in lkc's queue for the connection. */
-static bool live(lkc_room_t *room)
+bool lkc__data_live(lkc_room_t *room)
 {
     int st = atomic_load(&room->state);
     return st == LKC_STATE_CONNECTED || st == LKC_STATE_RECONNECTING;
 }
 
-/* Waits until `cost` more bytes fit in the room's data queue, and counts them: `timeout_ms`
- * < 0 without a bound, 0 not at all. LKC_ERR_WOULD_BLOCK when they do not fit in time,
- * LKC_ERR_STATE when the session ends, LKC_ERR_CLOSED when the room is destroyed. */
-static lkc_err_t reserve(lkc_room_t *room, size_t cost, int timeout_ms)
+lkc_err_t lkc__data_reserve(lkc_room_t *room, size_t cost, int timeout_ms)
 {
     if (lkc__room_on_engine_thread(room))
         timeout_ms = 0; /* only the engine thread drains the queue */
@@ -65,7 +60,7 @@ static lkc_err_t reserve(lkc_room_t *room, size_t cost, int timeout_ms)
         }
         if (queued == 0 || queued + cost <= LKC_DATA_MAX_QUEUED)
             break;
-        if (!live(room)) {
+        if (!lkc__data_live(room)) {
             rc = LKC_ERR_STATE;
             break;
         }
@@ -90,7 +85,7 @@ static lkc_err_t check(lkc_room_t *room, size_t len, const lkc_data_options_t *o
     for (size_t i = 0; i < o->n_destinations; i++)
         if (!o->destination_identities[i])
             return LKC_ERR_INVALID_ARG;
-    if (!live(room))
+    if (!lkc__data_live(room))
         return LKC_ERR_STATE;
     /* the size is checked before anything is copied: an oversize packet costs nothing */
     size_t max = atomic_load(&room->max_data_payload);
@@ -119,8 +114,8 @@ lkc_err_t lkc_room_publish_data(lkc_room_t *room, const void *payload, size_t le
         return rc;
     if (!lkc__room_enter(room))
         return LKC_ERR_CLOSED;
-    size_t cost = packed + PACKET_COST_OVERHEAD;
-    rc = reserve(room, cost, o.timeout_ms);
+    size_t cost = packed + LKC__DATA_PACKET_COST_OVERHEAD;
+    rc = lkc__data_reserve(room, cost, o.timeout_ms);
     if (rc == LKC_OK) {
         lkc__outgoing_t *out = lkc__outgoing_user(o.kind, payload, len, o.topic && *o.topic ? o.topic : NULL,
                                                   o.destination_identities, o.n_destinations);
