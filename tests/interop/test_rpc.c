@@ -6,6 +6,8 @@
  * (LKC_ERR_NOT_FOUND), the blocking call refused inside a handler and the async one used
  * there instead, a call by the server (RoomService.PerformRpc through Twirp), and a call
  * in flight when the callee leaves (1503). */
+#include <pthread.h>
+
 #include "events.h"
 #include "interop.h"
 #include "peer.h"
@@ -17,8 +19,7 @@
 /* --- what lkc's handlers saw (engine thread writes, test thread reads) ---------------- */
 
 static struct {
-    GMutex lock;
-    GCond cond;
+    pthread_mutex_t lock;
     int invoked;
     char caller[128];
     char request_id[64];
@@ -27,18 +28,17 @@ static struct {
     lkc_err_t second_answer;    /* "twice": the second lkc_rpc_respond */
     lkc_err_t nested_blocking;  /* "nested": lkc_rpc_call inside a handler */
     lkc_rpc_invocation_t never; /* "never": not answered */
-} seen = {.second_answer = 1, .nested_blocking = 1};
+} seen = {.lock = PTHREAD_MUTEX_INITIALIZER, .second_answer = 1, .nested_blocking = 1};
 
 static void note(const lkc_rpc_request_t *req)
 {
-    g_mutex_lock(&seen.lock);
+    pthread_mutex_lock(&seen.lock);
     seen.invoked++;
     g_strlcpy(seen.caller, req->caller_identity, sizeof seen.caller);
     g_strlcpy(seen.request_id, req->request_id, sizeof seen.request_id);
     seen.timeout_ms = req->response_timeout_ms;
     seen.payload_len = req->payload_len;
-    g_cond_broadcast(&seen.cond);
-    g_mutex_unlock(&seen.lock);
+    pthread_mutex_unlock(&seen.lock);
 }
 
 static void h_echo(lkc_room_t *room, const lkc_rpc_request_t *req, lkc_rpc_invocation_t inv, void *user)
@@ -60,9 +60,9 @@ static void h_twice(lkc_room_t *room, const lkc_rpc_request_t *req, lkc_rpc_invo
     (void)user;
     CHECK_OK(lkc_rpc_respond(room, inv, "first"));
     lkc_err_t rc = lkc_rpc_respond(room, inv, "second");
-    g_mutex_lock(&seen.lock);
+    pthread_mutex_lock(&seen.lock);
     seen.second_answer = rc;
-    g_mutex_unlock(&seen.lock);
+    pthread_mutex_unlock(&seen.lock);
     note(req);
 }
 
@@ -70,9 +70,9 @@ static void h_never(lkc_room_t *room, const lkc_rpc_request_t *req, lkc_rpc_invo
 {
     (void)room;
     (void)user;
-    g_mutex_lock(&seen.lock);
+    pthread_mutex_lock(&seen.lock);
     seen.never = inv;
-    g_mutex_unlock(&seen.lock);
+    pthread_mutex_unlock(&seen.lock);
     note(req);
 }
 
@@ -127,9 +127,9 @@ static void h_nested(lkc_room_t *room, const lkc_rpc_request_t *req, lkc_rpc_inv
     (void)user;
     lkc_rpc_result_t *res = NULL;
     lkc_err_t rc = lkc_rpc_call(room, req->caller_identity, "echo", "x", NULL, &res);
-    g_mutex_lock(&seen.lock);
+    pthread_mutex_lock(&seen.lock);
     seen.nested_blocking = rc;
-    g_mutex_unlock(&seen.lock);
+    pthread_mutex_unlock(&seen.lock);
     lkc_rpc_result_free(res);
     lkc_rpc_invocation_t *p = g_new(lkc_rpc_invocation_t, 1);
     *p = inv;
@@ -208,12 +208,11 @@ static int client_protocol_of(lkc_room_t *r, const char *identity)
 /* --- async many --------------------------------------------------------------------- */
 
 static struct {
-    GMutex lock;
-    GCond cond;
+    pthread_mutex_t lock;
     int done;
     int ok;
     uint32_t last_code;
-} many;
+} many = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 typedef struct {
     char expect[32];
@@ -223,14 +222,27 @@ static void many_done(lkc_room_t *room, const lkc_rpc_result_t *res, void *user)
 {
     (void)room;
     many_call_t *m = user;
-    g_mutex_lock(&many.lock);
+    pthread_mutex_lock(&many.lock);
     many.done++;
     many.last_code = res->error_code;
     if (res->error_code == 0 && strcmp(res->payload, m->expect) == 0)
         many.ok++;
-    g_cond_broadcast(&many.cond);
-    g_mutex_unlock(&many.lock);
+    pthread_mutex_unlock(&many.lock);
     g_free(m);
+}
+
+/* Waits (polling) until `n` async calls are done; returns how many are. */
+static int many_wait(int n, int timeout_ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        pthread_mutex_lock(&many.lock);
+        int d = many.done;
+        pthread_mutex_unlock(&many.lock);
+        if (d >= n || g_get_monotonic_time() > end)
+            return d;
+        g_usleep(5000);
+    }
 }
 
 int main(void)
@@ -259,13 +271,17 @@ int main(void)
     int py_cp = client_protocol_of(r, PY_ID);
     GPtrArray *ps = lkc_test_list_participants(room);
     JsonObject *pyo = lkc_test_find_participant(ps, PY_ID), *lko = lkc_test_find_participant(ps, LKC_ID);
+    /* the server's Twirp JSON uses the proto field names */
+    long long py_srv = pyo && json_object_has_member(pyo, "client_protocol")
+                           ? json_object_get_int_member(pyo, "client_protocol") : 0;
+    long long lkc_srv = lko && json_object_has_member(lko, "client_protocol")
+                            ? json_object_get_int_member(lko, "client_protocol") : 0;
     fprintf(stderr, "client_protocol: python %d in lkc's model, %lld on the server; lkc %lld on the server\n",
-            py_cp, pyo && json_object_has_member(pyo, "clientProtocol")
-                       ? (long long)json_object_get_int_member(pyo, "clientProtocol") : 0LL,
-            lko && json_object_has_member(lko, "clientProtocol")
-                ? (long long)json_object_get_int_member(lko, "clientProtocol") : 0LL);
+            py_cp, py_srv, lkc_srv);
     g_ptr_array_unref(ps);
     CHECK(py_cp >= 0, "python is not in lkc's model");
+    CHECK_EQ_INT(py_srv, py_cp);
+    CHECK_EQ_INT(lkc_srv, 2);
     bool py_v2 = py_cp >= 1;
 
     /* ---- lkc -> python ---- */
@@ -345,12 +361,10 @@ int main(void)
         g_snprintf(m->expect, sizeof m->expect, "c%d", i);
         CHECK_OK(lkc_rpc_call_async(r, PY_ID, "echo", m->expect, NULL, many_done, m));
     }
-    g_mutex_lock(&many.lock);
-    gint64 end = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
-    while (many.done < 100 && g_cond_wait_until(&many.cond, &many.lock, end))
-        ;
+    many_wait(100, 20000);
+    pthread_mutex_lock(&many.lock);
     int done = many.done, ok = many.ok;
-    g_mutex_unlock(&many.lock);
+    pthread_mutex_unlock(&many.lock);
     CHECK(done == 100 && ok == 100, "100 concurrent calls: %d done, %d right", done, ok);
     fprintf(stderr, "lkc -> python: 100 concurrent calls in %lld ms\n",
             (long long)((g_get_monotonic_time() - t0) / 1000));
@@ -359,11 +373,11 @@ int main(void)
     JsonObject *o = py_call(py, "p1", "echo", "from python", 0, 0, 10000);
     CHECK_STR(json_object_get_string_member(o, "event"), "rpc_result");
     CHECK_STR(json_object_get_string_member(o, "payload"), "from python");
+    pthread_mutex_lock(&seen.lock);
     fprintf(stderr, "python -> lkc echo: %.1f ms; lkc saw the caller \"%s\", timeout %u ms\n",
             json_object_get_double_member(o, "ms"), seen.caller, seen.timeout_ms);
-    g_mutex_lock(&seen.lock);
     CHECK_STR(seen.caller, PY_ID);
-    g_mutex_unlock(&seen.lock);
+    pthread_mutex_unlock(&seen.lock);
 
     o = py_call(py, "p2", "fail", "f", 0, 0, 10000);
     CHECK_STR(json_object_get_string_member(o, "event"), "rpc_error");
@@ -380,12 +394,16 @@ int main(void)
 
     o = py_call(py, "p5", "twice", "t", 0, 0, 10000);
     CHECK_STR(json_object_get_string_member(o, "payload"), "first");
+    pthread_mutex_lock(&seen.lock);
     CHECK_EQ_INT(seen.second_answer, LKC_ERR_NOT_FOUND);
+    pthread_mutex_unlock(&seen.lock);
 
     o = py_call(py, "p6", "nested", "n1", 0, 0, 10000);
     CHECK_STR(json_object_get_string_member(o, "event"), "rpc_result");
     CHECK_STR(json_object_get_string_member(o, "payload"), "nested:n1");
+    pthread_mutex_lock(&seen.lock);
     CHECK_EQ_INT(seen.nested_blocking, LKC_ERR_STATE);
+    pthread_mutex_unlock(&seen.lock);
 
     o = py_call(py, "p7", "whoami", "w", 0, 0, 10000);
     CHECK_STR(json_object_get_string_member(o, "payload"), PY_ID);
@@ -406,10 +424,10 @@ int main(void)
     o = py_call(py, "p12", "never", "n", 0, 2000, 15000);
     CHECK_STR(json_object_get_string_member(o, "event"), "rpc_error");
     CHECK_EQ_INT(json_object_get_int_member(o, "code"), LKC_RPC_RESPONSE_TIMEOUT);
-    g_mutex_lock(&seen.lock);
+    pthread_mutex_lock(&seen.lock);
     lkc_rpc_invocation_t never = seen.never;
     uint32_t never_timeout = seen.timeout_ms;
-    g_mutex_unlock(&seen.lock);
+    pthread_mutex_unlock(&seen.lock);
     fprintf(stderr, "python's 2000 ms call: lkc was told %u ms\n", never_timeout);
     if (never_timeout <= 10000) {
         g_usleep((gulong)never_timeout * 1000 + 300000);
@@ -430,7 +448,9 @@ int main(void)
     fprintf(stderr, "python -> lkc: 100 concurrent calls in %.0f ms\n", json_object_get_double_member(o, "ms"));
 
     /* ---- the server calls lkc (RoomService.PerformRpc) ---- */
+    pthread_mutex_lock(&seen.lock);
     int before = seen.invoked;
+    pthread_mutex_unlock(&seen.lock);
     char *body = g_strdup_printf("{\"room\":\"%s\",\"destination_identity\":\"" LKC_ID "\",\"method\":\"echo\","
                                  "\"payload\":\"from the server\",\"response_timeout_ms\":5000}",
                                  room);
@@ -439,10 +459,10 @@ int main(void)
     CHECK_STR(json_object_get_string_member(sr, "payload"), "from the server");
     json_object_unref(sr);
     g_free(body);
-    g_mutex_lock(&seen.lock);
+    pthread_mutex_lock(&seen.lock);
     CHECK_EQ_INT(seen.invoked, before + 1);
     CHECK_STR(seen.caller, seen.request_id); /* the server names the request id as the caller */
-    g_mutex_unlock(&seen.lock);
+    pthread_mutex_unlock(&seen.lock);
     body = g_strdup_printf("{\"room\":\"%s\",\"destination_identity\":\"" LKC_ID "\",\"method\":\"fail\","
                            "\"payload\":\"\",\"response_timeout_ms\":5000}",
                            room);
@@ -451,20 +471,20 @@ int main(void)
     g_free(body);
 
     /* ---- a call in flight when the callee leaves: 1503 ---- */
+    pthread_mutex_lock(&many.lock);
     many.done = many.ok = 0;
+    pthread_mutex_unlock(&many.lock);
     many_call_t *m = g_new0(many_call_t, 1);
     g_strlcpy(m->expect, "never", sizeof m->expect);
     CHECK_OK(lkc_rpc_call_async(r, PY_ID, "slow", "30", NULL, many_done, m));
     lkc_test_peer_wait(py, "rpc_invoked", "method", "slow", 2, 5000);
     lkc_test_peer_stop(py);
     CHECK(lkc_test_events_wait(ev, "participant_disconnected", PY_ID, 1, 15000), "lkc did not see the peer leave");
-    g_mutex_lock(&many.lock);
-    end = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
-    while (many.done < 1 && g_cond_wait_until(&many.cond, &many.lock, end))
-        ;
+    many_wait(1, 5000);
+    pthread_mutex_lock(&many.lock);
     CHECK_EQ_INT(many.done, 1);
     CHECK_EQ_INT(many.last_code, LKC_RPC_RECIPIENT_DISCONNECTED);
-    g_mutex_unlock(&many.lock);
+    pthread_mutex_unlock(&many.lock);
     res = call(r, PY_ID, "echo", "", 0);
     CHECK_EQ_INT(res->error_code, LKC_RPC_RECIPIENT_NOT_FOUND);
     lkc_rpc_result_free(res);
