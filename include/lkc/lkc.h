@@ -18,6 +18,7 @@
 #include "lkc/audio.h"
 #include "lkc/stream.h"
 #include "lkc/rpc.h"
+#include "lkc/agent.h"
 
 
 #ifdef __cplusplus

@@ -1,5 +1,6 @@
 """The examples (build/examples/*) against the real server, with the official Python
 SDK on the other side: data_chat between two copies, wav_publisher heard by the peer,
+agent_client with an agent-like peer (pre-connect audio, chat, RPC, state, transcript),
 echo_bot playing the peer's tone back, recorder writing the peer's tone to a WAV."""
 import os
 import signal
@@ -74,6 +75,34 @@ def echo_bot(procs):
     print(f"echo_bot: the peer heard its 500 Hz tone back: {heard['peak_hz']:.1f} Hz at {heard['rms_dbfs']:.1f} dBFS")
 
 
+def agent_client(procs):
+    room = room_name("ex-agent")
+    ac = example("agent_client", room, "device", "--rpc", "agent.lookup:temp", "--chat", "hi from device",
+                 "--duration", "60")
+    procs.append(ac)
+    line = ac.wait_for("'microphone published'", text_line("agent_client: microphone published"))
+    mic = line["line"].split("(")[1].split(")")[0]
+    ag = peer(room, "agent-py", kind="agent")  # the agent comes after the user started talking
+    procs.append(ag)
+    pre = ag.wait_ev("preconnect_received", timeout=20)
+    attrs = pre["attributes"]
+    check(pre["from"] == "device" and pre["name"] == "preconnect-buffer" and pre["bytes"] > 0
+          and attrs.get("trackId") == mic and attrs.get("sampleRate") == "48000" and attrs.get("channels") == "1",
+          f"the agent got the pre-connect buffer as {pre} (microphone {mic})")
+    chat = ag.wait_ev("chat_received")
+    check(chat["from"] == "device" and chat["text"] == "hi from device", f"the agent got chat {chat}")
+    ac.wait_for("the RPC result", text_line('rpc agent.lookup returned {"answer": "temp"}'))
+    ag.send({"cmd": "agent_state", "state": "speaking"})
+    ac.wait_for("the agent's state", text_line("agent agent-py is speaking"))
+    ag.send({"cmd": "agent_say", "segment": "SG_1", "chunks": ["It is ", "21 degrees"]})
+    ac.wait_for("the agent's transcript", text_line("transcript agent-py: It is 21 degrees"))
+    rc = ac.stop(signal.SIGINT)
+    check(rc == 0, f"agent_client exited with {rc} on Ctrl-C\n  {ac.history()}")
+    ag.send({"cmd": "leave"})
+    ag.stop()
+    print(f"agent_client: pre-connect buffer {pre['bytes']} B, chat, RPC, state and transcript as expected")
+
+
 def recorder(procs, tmp):
     room = room_name("ex-rec")
     pe = peer(room, "singer")
@@ -103,6 +132,7 @@ def main(procs):
         wav_publisher(procs, tmp)
         echo_bot(procs)
         recorder(procs, tmp)
+        agent_client(procs)
 
 
 run_test(main)

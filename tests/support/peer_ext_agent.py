@@ -13,11 +13,15 @@ livekit-agents (1.x) does with a device (start the peer with --kind agent):
   {"cmd":"legacy_transcription","identity":"dev","track_id":"TR_y","segment":"SG_3",
    "text":"hello","final":true}
         the older Transcription packet. Event "legacy_sent".
-Handlers (setup, after_connect): lk.chat text streams -> event "chat_received" {from, text};
+  {"cmd":"agent_reply","text":"...","topic":"lk.chat","to":[...],"attributes":{...}}
+        a text stream (send_text). Event "agent_replied".
+Handlers (setup, after_connect): lk.chat text streams -> event "chat_received" {from, text},
+lk.chat byte streams -> "chat_file_received" {from, name, bytes, sha256};
 lk.agent.pre-connect-audio-buffer byte streams -> "preconnect_received" {from, bytes,
 name, mime_type, attributes}; RPC method "agent.lookup" returns {"answer": payload}.
 """
 import asyncio
+import hashlib
 import json
 
 from livekit import rtc
@@ -40,7 +44,17 @@ def setup(peer):
                                        "mime_type": reader.info.mime_type,
                                        "attributes": dict(reader.info.attributes or {})})
 
+    async def _chat_file(reader, who):
+        h = hashlib.sha256()
+        total = 0
+        async for chunk in reader:
+            h.update(chunk)
+            total += len(chunk)
+        emit("chat_file_received", **{"from": who, "name": reader.info.name, "bytes": total,
+                                      "sha256": h.hexdigest()})
+
     r.register_text_stream_handler("lk.chat", lambda reader, who: peer.spawn(_chat(reader, who)))
+    r.register_byte_stream_handler("lk.chat", lambda reader, who: peer.spawn(_chat_file(reader, who)))
     r.register_byte_stream_handler("lk.agent.pre-connect-audio-buffer",
                                    lambda reader, who: peer.spawn(_pre(reader, who)))
 
@@ -89,4 +103,11 @@ async def _legacy(peer, c):
     emit("legacy_sent", segment=c["segment"])
 
 
-COMMANDS = {"agent_state": _state, "agent_say": _say, "user_transcript": _user, "legacy_transcription": _legacy}
+async def _reply(peer, c):
+    await peer.room.local_participant.send_text(c["text"], topic=c.get("topic", "lk.chat"),
+                                                destination_identities=c.get("to", []),
+                                                attributes=c.get("attributes", {}))
+    emit("agent_replied")
+
+
+COMMANDS = {"agent_reply": _reply, "agent_state": _state, "agent_say": _say, "user_transcript": _user, "legacy_transcription": _legacy}
