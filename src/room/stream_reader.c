@@ -140,7 +140,8 @@ void lkc__stream_reader_finish(lkc_stream_reader_t *r, lkc_err_t status, const c
          * stays in the pool (a reader thread may still look at it). */
         size_t n = r->info.n_attributes;
         lkc_kv_t *merged = g_new0(lkc_kv_t, n + n_attrs);
-        memcpy(merged, r->info.attributes, n * sizeof *merged);
+        if (n)
+            memcpy(merged, r->info.attributes, n * sizeof *merged);
         for (size_t i = 0; i < n_attrs; i++) {
             const char *k = attrs[i]->key ? attrs[i]->key : "";
             size_t j = 0;

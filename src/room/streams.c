@@ -3,6 +3,7 @@
  * content inflated as it comes, the limits, and every way a stream ends (R7). */
 #include "room/streams.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -52,6 +53,17 @@ struct lkc__streams {
     lkc__stream_budget_t *budget;
     uint8_t *zbuf;           /* INFLATE_OUT bytes, shared: one stream inflates at a time */
 };
+
+static _Atomic uint64_t n_v1, n_inline_plain, n_inline_deflated, n_chunked_deflated, n_unhandled;
+
+void lkc__streams_counts(lkc__streams_counts_t *out)
+{
+    out->v1 = atomic_load(&n_v1);
+    out->inline_plain = atomic_load(&n_inline_plain);
+    out->inline_deflated = atomic_load(&n_inline_deflated);
+    out->chunked_deflated = atomic_load(&n_chunked_deflated);
+    out->unhandled = atomic_load(&n_unhandled);
+}
 
 lkc__streams_t *lkc__streams_new(lkc_room_t *room, GMainContext *ctx, const lkc__streams_ports_t *ports)
 {
@@ -319,6 +331,7 @@ static void on_header(lkc__streams_t *s, const Livekit__DataStream__Header *h, c
     if (lkc__stream_topics_lookup(s->room, topic, text, &c[n].h, &c[n].user))
         n++;
     if (n == 0) {
+        atomic_fetch_add(&n_unhandled, 1);
         LKC_LOGD(MOD, "no handler for %s stream %s on topic '%s': dropped", text ? "text" : "byte", h->stream_id,
                  topic);
         return;
@@ -336,6 +349,9 @@ static void on_header(lkc__streams_t *s, const Livekit__DataStream__Header *h, c
                  lim.max_open_streams);
         return;
     }
+    atomic_fetch_add(h->has_inline_content ? (compressed ? &n_inline_deflated : &n_inline_plain)
+                                           : (compressed ? &n_chunked_deflated : &n_v1),
+                     1);
     instream_t *st = g_new0(instream_t, 1);
     st->id = g_strdup(h->stream_id);
     st->sender = g_strdup(sender);

@@ -36,4 +36,14 @@ void lkc__streams_on_model_changed(lkc__streams_t *s);
 /* A full reconnect: incoming streams end with a reason saying so. */
 void lkc__streams_on_restart(lkc__streams_t *s);
 
+/* Process-wide counts of the forms of incoming streams that had a reader (tests, logs). */
+typedef struct lkc__streams_counts {
+    uint64_t v1;               /* plain chunks */
+    uint64_t inline_plain;     /* v2: one header packet */
+    uint64_t inline_deflated;  /* v2: one header packet, deflate-raw */
+    uint64_t chunked_deflated; /* v2: deflate-raw chunks */
+    uint64_t unhandled;        /* headers nobody reads (dropped) */
+} lkc__streams_counts_t;
+void lkc__streams_counts(lkc__streams_counts_t *out);
+
 #endif
