@@ -54,7 +54,9 @@ typedef struct lkc_stream_handlers {
     void (*on_chunk)(lkc_room_t *room, lkc_stream_reader_t *reader, const uint8_t *data, size_t len, void *user);
     /** The stream ended: `status` LKC_OK with its trailer (`reason` ""), or an error with
      *  the reason (the sender left, aborted, the room closed, a timeout, a cap). `info`
-     *  carries the trailer's attributes merged in. Called exactly once per opened stream. */
+     *  carries the trailer's attributes merged in. Called exactly once per opened stream,
+     *  except once lkc_room_destroy() has begun: then no handler runs at all (pull
+     *  readers still end, with LKC_ERR_CLOSED). */
     void (*on_close)(lkc_room_t *room, lkc_stream_reader_t *reader, const lkc_stream_info_t *info,
                      lkc_err_t status, const char *reason, void *user);
 } lkc_stream_handlers_t;
