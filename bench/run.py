@@ -9,7 +9,8 @@ build/bench-logs/). Standard library only.
 
 Environment:
   LKC_BENCH_QUICK=1     short run: fewer repetitions, shorter windows, smaller N
-  LKC_BENCH_ONLY=a,b    sections to run: size join first m2e footprint cpu scale data reconnect
+  LKC_BENCH_ONLY=a,b    sections to run: size join first m2e footprint cpu scale data rpc streams
+                        reconnect
   LKC_BENCH_BUILD=DIR   CMake build directory holding bench/ and liblkc.so (default build)
 """
 import datetime
@@ -36,7 +37,7 @@ RESULTS = os.path.join(TOP, "bench/results")
 LOGS = os.path.join(BUILD, "bench-logs")
 SERVER_DIR = os.path.join(BUILD, "bench-server")
 QUICK = os.environ.get("LKC_BENCH_QUICK", "") not in ("", "0")
-ALL_SECTIONS = ["size", "join", "first", "m2e", "footprint", "cpu", "scale", "data", "reconnect"]
+ALL_SECTIONS = ["size", "join", "first", "m2e", "footprint", "cpu", "scale", "data", "rpc", "streams", "reconnect"]
 ONLY = [s for s in os.environ.get("LKC_BENCH_ONLY", "").replace(" ", "").split(",") if s]
 
 # --- parameters (full / quick) -------------------------------------------------------------
@@ -57,6 +58,9 @@ P = {
     "data_small": (1024, 1000 if QUICK else 2000),
     "data_big": (15360, 200 if QUICK else 500),
     "burst": (15360, 2000),
+    "rpc_count": 200 if QUICK else 500,
+    "stream_mib": 10,
+    "stream_runs": 2 if QUICK else 3,
     "source_queue_ms_load": 200,  # lkc buffered source for cpu/scale (Python's default is 1000 ms)
 }
 
@@ -791,6 +795,51 @@ def sec_data():
             lines.append(f"| {'lkc' if kind == 'lkc' else 'Python'} (burst check) | {r['size']} | {r['count']} | "
                          f"{r['received']} | {r['out_of_order']} |")
     DETAIL.append(("Data throughput", lines))
+
+
+# --- RPC and data streams ------------------------------------------------------------------------
+
+def pyscript(name, *args):
+    return [PY, os.path.join(TOP, "bench", name), *[str(a) for a in args]]
+
+
+def sec_rpc():
+    n = P["rpc_count"]
+    b = Busy()
+    pl = run("rpc", "rpc-lkc", lkc("rpc", "--count", n), 300)
+    pp = run("rpc", "rpc-py", pyscript("py_rpc.py", "--count", n), 600)
+    busy = b.stop()
+    lr, pr = (pl.events("rpc") or [{}])[-1], (pp.events("rpc") or [{}])[-1]
+    RAW["rpc"] = {"lkc": lr, "py": pr, "machine": busy}
+    for key, label in (("median_ms", "median"), ("p95_ms", "p95")):
+        row(f"RPC round trip ({label}), {n} sequential echo calls", "ms",
+            summary([lr[key]] if key in lr else []), summary([pr[key]] if key in pr else []), nd=2)
+    DETAIL.append(("RPC round trip", [
+        f"Machine: {busy['busy_pct']}% busy. Two participants in one process; A calls B's `echo` "
+        f"{n} times in a row (16-byte payload, after 20 warm-up calls), each call timed around the "
+        "blocking call (lkc_rpc_call) or the await (perform_rpc): request, ack and response through the "
+        "server. Both sides speak RPC v2 (client_protocol 2).",
+        f"lkc: {lr.get('ok', '?')}/{lr.get('count', '?')} ok, min {lr.get('min_ms', '?')} ms, max {lr.get('max_ms', '?')} ms; "
+        f"Python: {pr.get('ok', '?')}/{pr.get('count', '?')} ok, min {pr.get('min_ms', '?')} ms, max {pr.get('max_ms', '?')} ms."]))
+
+
+def sec_streams():
+    mib, runs = P["stream_mib"], P["stream_runs"]
+    b = Busy()
+    pl = run("streams", "stream-lkc", lkc("stream", "--mib", mib, "--runs", runs), 600)
+    pp = run("streams", "stream-py", pyscript("py_stream.py", "--mib", mib, "--runs", runs), 900)
+    busy = b.stop()
+    ls, ps = pl.events("stream"), pp.events("stream")
+    RAW["streams"] = {"lkc": ls, "py": ps, "machine": busy}
+    row(f"Byte stream of {mib} MiB, one participant to another: MB/s", "MB/s",
+        summary([r["mb_per_s"] for r in ls if "mb_per_s" in r]),
+        summary([r["mb_per_s"] for r in ps if "mb_per_s" in r]), lower_is_better=False, nd=2)
+    DETAIL.append(("Data stream throughput", [
+        f"Machine: {busy['busy_pct']}% busy. {runs} runs. Two participants in one process; A sends a "
+        f"{mib} MiB byte stream (15000-byte chunks), B's handler counts the bytes; time from the send call "
+        "to the stream's end at B, content checked.",
+        "lkc: " + ", ".join(f"{r.get('secs', '?')} s" for r in ls) + "; Python: " +
+        ", ".join(f"{r.get('secs', '?')} s" for r in ps)]))
 
 
 # --- reconnection ------------------------------------------------------------------------------

@@ -326,6 +326,13 @@ static void on_packet_in(void *user, const Livekit__DataPacket *dp, const char *
     }
 }
 
+/* A stream chunk that nobody reads is dropped before it is decoded (data_peek.c). */
+static bool wants_chunk(void *user, const char *stream_id, size_t len)
+{
+    lkc_session_t *s = user;
+    return lkc__streams_wants_chunk(s->streams, stream_id, len);
+}
+
 /* RPC and the streams module queue their packets here (engine thread). */
 static void send_packet(void *user, lkc__outgoing_t *o)
 {
@@ -616,7 +623,8 @@ static void *session_create(lkc_engine_t *e, const char *url, const char *token)
         return NULL;
     }
     s->model = lkc__model_new(room);
-    s->data = lkc__data_new(room, &(lkc__data_ports_t){.send = send_data, .packet_in = on_packet_in, .user = s});
+    s->data = lkc__data_new(room, &(lkc__data_ports_t){.send = send_data, .packet_in = on_packet_in,
+                                                        .wants_chunk = wants_chunk, .user = s});
     GMainContext *ctx = lkc__engine_context(e);
     s->rpc = lkc__rpc_new(room, ctx,
                           &(lkc__rpc_ports_t){.send = send_packet, .client_protocol = client_protocol, .user = s});
