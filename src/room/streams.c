@@ -22,7 +22,10 @@ typedef struct consumer {
     lkc_stream_handlers_t h;
     void *user;
     lkc_stream_reader_t *reader; /* the engine's reference */
+    bool internal;               /* lkc's own (RPC v2...): called even once destroy began, so
+                                    that it can always release what it keeps per stream */
 } consumer_t;
+
 
 typedef struct instream {
     char *id;
@@ -53,6 +56,12 @@ struct lkc__streams {
     lkc__stream_budget_t *budget;
     uint8_t *zbuf;           /* INFLATE_OUT bytes, shared: one stream inflates at a time */
 };
+
+/* Whether consumer `c` may be called now: lkc's own always, the app's until destroy. */
+static bool callable(lkc__streams_t *s, const consumer_t *c)
+{
+    return c->internal || lkc__room_handlers_on(s->room);
+}
 
 static _Atomic uint64_t n_v1, n_inline_plain, n_inline_deflated, n_chunked_deflated, n_unhandled;
 
@@ -98,7 +107,7 @@ static void close_stream(lkc__streams_t *s, instream_t *st, lkc_err_t status, co
     for (int i = 0; i < st->n; i++)
         lkc__stream_reader_finish(st->c[i].reader, status, reason, attrs, n_attrs);
     for (int i = 0; i < st->n; i++)
-        if (lkc__room_handlers_on(s->room))
+        if (callable(s, &st->c[i]))
             st->c[i].h.on_close(s->room, st->c[i].reader, lkc_stream_reader_info(st->c[i].reader), status,
                                 reason ? reason : "", st->c[i].user);
     stream_free(st);
@@ -149,7 +158,7 @@ static bool deliver_raw(lkc__streams_t *s, instream_t *st, const uint8_t *data, 
         }
     }
     for (int i = 0; i < st->n; i++)
-        if (st->c[i].h.on_chunk && lkc__room_handlers_on(s->room))
+        if (st->c[i].h.on_chunk && callable(s, &st->c[i]))
             st->c[i].h.on_chunk(s->room, st->c[i].reader, data, len, st->c[i].user);
     return true;
 }
@@ -327,9 +336,11 @@ static void on_header(lkc__streams_t *s, const Livekit__DataStream__Header *h, c
     void *u = NULL;
     const lkc_stream_handlers_t *in = s->ports.internal ? s->ports.internal(s->ports.user, topic, text, &u) : NULL;
     if (in && in->on_close)
-        c[n++] = (consumer_t){.h = *in, .user = u};
-    if (lkc__stream_topics_lookup(s->room, topic, text, &c[n].h, &c[n].user))
+        c[n++] = (consumer_t){.h = *in, .user = u, .internal = true};
+    if (lkc__stream_topics_lookup(s->room, topic, text, &c[n].h, &c[n].user)) {
+        c[n].internal = false;
         n++;
+    }
     if (n == 0) {
         atomic_fetch_add(&n_unhandled, 1);
         LKC_LOGD(MOD, "no handler for %s stream %s on topic '%s': dropped", text ? "text" : "byte", h->stream_id,
@@ -367,7 +378,7 @@ static void on_header(lkc__streams_t *s, const Livekit__DataStream__Header *h, c
         st->c[st->n++] = c[i];
     }
     for (int i = 0; i < st->n; i++)
-        if (st->c[i].h.on_open && lkc__room_handlers_on(s->room))
+        if (st->c[i].h.on_open && callable(s, &st->c[i]))
             st->c[i].h.on_open(s->room, st->c[i].reader, lkc_stream_reader_info(st->c[i].reader), st->c[i].user);
 
     if (h->has_inline_content) {
