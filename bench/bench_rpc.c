@@ -1,10 +1,11 @@
 /* bench_rpc: RPC round trip between two participants through the server.
  *
- *   bench_rpc [--count 500] [--size 16] [--warmup 20]
+ *   bench_rpc [--count 500] [--size 16] [--warmup 20] [--random]
  *
  * Two rooms in this process join one LiveKit room: B registers "echo" (answers at once,
  * in its handler), A makes `count` sequential blocking calls of B's echo with a `size`
- * byte payload (after `warmup` calls not counted). Each call is timed around
+ * byte payload ("ppp...", or with --random letters that do not compress) (after `warmup`
+ * calls not counted). Each call is timed around
  * lkc_rpc_call() (request, ack and response through the server; v2 text streams, since
  * lkc advertises client_protocol 2).
  *
@@ -47,6 +48,15 @@ int main(int argc, char **argv)
 
     char *payload = malloc((size_t)size + 1);
     memset(payload, 'p', (size_t)size);
+    if (bench_flag(argc, argv, "--random")) {
+        uint32_t x = 2463534242u; /* xorshift: fixed, so runs compare */
+        for (int i = 0; i < size; i++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            payload[i] = (char)('A' + x % 58); /* A..z and a few signs: ASCII, little redundancy */
+        }
+    }
     payload[size] = 0;
     double *ms = calloc((size_t)count, sizeof *ms);
     int ok = 0, n = 0;

@@ -2,10 +2,11 @@
 """The Python side of bench_rpc: the same measurement with two participants of the
 official LiveKit Python SDK (livekit 1.2.0) in one process.
 
-    .tools/venv/bin/python bench/py_rpc.py [--count 500] [--size 16] [--warmup 20]
+    .tools/venv/bin/python bench/py_rpc.py [--count 500] [--size 16] [--warmup 20] [--random]
 
 B registers "echo"; A makes `count` sequential perform_rpc() calls of it with a `size`
-byte payload (after `warmup` calls not counted), each timed around the await.
+byte payload ("ppp...", or with --random the same letters as bench_rpc --random, which
+do not compress) (after `warmup` calls not counted), each timed around the await.
 Output (as bench_rpc): {"ev":"rpc","count":..,"ok":..,"size":..,"median_ms":..,
 "p95_ms":..,"min_ms":..,"max_ms":..,"mean_ms":..}
 Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET.
@@ -36,6 +37,14 @@ async def run(a):
         lk_py.emit("error", message="participants did not see each other")
         return 1
     payload = "p" * a.size
+    if a.random:
+        x, chars = 2463534242, []
+        for _ in range(a.size):  # the xorshift of bench_rpc.c
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            chars.append(chr(ord("A") + x % 58))
+        payload = "".join(chars)
     ms, ok = [], 0
     for i in range(a.warmup + a.count):
         t0 = lk_py.now_ns()
@@ -65,6 +74,7 @@ def main():
     p.add_argument("--count", type=int, default=500)
     p.add_argument("--size", type=int, default=16)
     p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--random", action="store_true")
     rc = asyncio.run(run(p.parse_args()))
     sys.stdout.flush()
     os._exit(rc or 0)

@@ -28,6 +28,7 @@ void lkc__rpc_call_free(lkc__rpc_call_t *c)
     /* a call the engine never took: its caller was told by the call's result */
     lkc__rpc_waiter_unref(c->waiter);
     g_free(c->dest);
+    g_free(c->dest_sid);
     g_free(c->method);
     g_free(c->payload);
     g_free(c);
@@ -126,6 +127,7 @@ int lkc__rpc_client_start(lkc__rpc_t *r, lkc__rpc_call_t *c)
         settle_early(r, c, LKC_RPC_RECIPIENT_NOT_FOUND);
         return LKC_OK;
     }
+    c->dest_sid = lkc__rpc_peer_sid(r, c->dest);
     bool v2 = cp >= LKC__CLIENT_PROTOCOL_DATA_STREAM_RPC;
     if (!v2 && c->payload_len > LKC_RPC_MAX_PAYLOAD) {
         settle_early(r, c, LKC_RPC_REQUEST_PAYLOAD_TOO_LARGE);
@@ -198,9 +200,13 @@ void lkc__rpc_client_check_present(lkc__rpc_t *r)
     g_hash_table_iter_init(&it, r->calls);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         lkc__rpc_call_t *c = v;
+        if (c->settled)
+            continue;
         bool present = false;
         r->ports.client_protocol(r->ports.user, c->dest, &present);
-        if (!present && !c->settled)
+        /* the same identity with a new SID is a new session of the callee (it rejoined,
+         * e.g. after its full reconnect): the request went to the old one */
+        if (!present || (c->dest_sid && !lkc__rpc_peer_session_current(r, c->dest, c->dest_sid)))
             gone = g_list_prepend(gone, c);
     }
     for (GList *l = gone; l; l = l->next)

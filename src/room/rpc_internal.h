@@ -30,6 +30,7 @@ void lkc__rpc_waiter_unref(lkc__rpc_waiter_t *w);
 typedef struct lkc__rpc_call {
     char id[37];
     char *dest;
+    char *dest_sid;            /* the callee's session when the call was sent (NULL: unknown) */
     char *method;
     char *payload;
     size_t payload_len;
@@ -95,6 +96,14 @@ struct lkc__rpc {
 void lkc__rpc_send(lkc__rpc_t *r, lkc__outgoing_t *o);
 void lkc__rpc_send_text(lkc__rpc_t *r, const char *dest, const char *topic, const char *text, size_t len,
                         const lkc_kv_t *attrs, size_t n_attrs);
+/* The SID of the remote participant `identity` in the room's model (g_free), or NULL. */
+char *lkc__rpc_peer_sid(lkc__rpc_t *r, const char *identity);
+/* The LKC_CAP_* bits `identity` advertises (0 when unknown). */
+uint32_t lkc__rpc_peer_capabilities(lkc__rpc_t *r, const char *identity);
+/* Whether the session `sid` of `identity` is still its only one in the room's model: false
+ * when it left, or when the identity came back with another SID (it rejoined, e.g. after
+ * its full reconnect, and the model may still list the old session too). */
+bool lkc__rpc_peer_session_current(lkc__rpc_t *r, const char *identity, const char *sid);
 /* A one-shot timer on the session's context. */
 GSource *lkc__rpc_timer(lkc__rpc_t *r, int ms, GSourceFunc fn, void *data);
 
