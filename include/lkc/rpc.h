@@ -109,9 +109,10 @@ typedef void (*lkc_rpc_done_fn)(lkc_room_t *room, const lkc_rpc_result_t *result
 /** The same call, without waiting: `done` gets the outcome. Returns LKC_OK when the call was
  *  taken (then `done` runs exactly once), else an error and `done` never runs:
  *  LKC_ERR_INVALID_ARG, LKC_ERR_STATE (not connected), LKC_ERR_CLOSED (the session ended
- *  before it took the call), LKC_ERR_WOULD_BLOCK (1000 calls in flight). Any thread,
- *  handlers included; from another thread it waits for the engine thread to take the call
- *  (not for the outcome). */
+ *  before it took the call, or the room is being destroyed), LKC_ERR_WOULD_BLOCK (1000
+ *  calls in flight). Any thread, handlers included; from another thread it waits for the
+ *  engine thread to take the call (not for the outcome). The room must be valid when it
+ *  is called (a concurrent lkc_room_destroy is fine). */
 LKC_API lkc_err_t lkc_rpc_call_async(lkc_room_t *room, const char *destination_identity, const char *method,
                                      const char *payload, const lkc_rpc_options_t *opts, lkc_rpc_done_fn done,
                                      void *user);
@@ -153,8 +154,9 @@ LKC_API lkc_err_t lkc_rpc_unregister(lkc_room_t *room, const char *method);
 /** Answers `inv` with a success payload (NULL = ""). Sent as a text stream to a caller
  *  with client_protocol >= 1, else as a packet (over LKC_RPC_MAX_PAYLOAD: the caller gets
  *  1504 instead). LKC_ERR_NOT_FOUND when `inv` was already answered or expired, or its
- *  session ended; LKC_ERR_STATE when no session runs. Any thread (from another thread it
- *  waits until the engine thread took the answer). */
+ *  session ended (also while the room is being destroyed); LKC_ERR_STATE when no session
+ *  runs. Any thread (from another thread it waits until the engine thread took the
+ *  answer); the room must be valid when it is called (a concurrent destroy is fine). */
 LKC_API lkc_err_t lkc_rpc_respond(lkc_room_t *room, lkc_rpc_invocation_t inv, const char *payload);
 
 /** Answers `inv` with an error: `code` (e.g. LKC_RPC_APPLICATION_ERROR or the app's own),

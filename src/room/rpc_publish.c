@@ -148,7 +148,13 @@ lkc_err_t lkc_rpc_call_async(lkc_room_t *room, const char *destination_identity,
     }
     c->done = done;
     c->user = user;
-    return submit(room, c);
+    if (!lkc__room_enter(room)) { /* R9: it waits for the engine, so it counts as a caller */
+        lkc__rpc_call_free(c);
+        return LKC_ERR_CLOSED;
+    }
+    lkc_err_t rc = submit(room, c);
+    lkc__room_leave(room);
+    return rc;
 }
 
 lkc_err_t lkc_rpc_register(lkc_room_t *room, const char *method, lkc_rpc_handler_t handler, void *user)
@@ -167,7 +173,12 @@ lkc_err_t lkc_rpc_unregister(lkc_room_t *room, const char *method)
 
 static lkc_err_t respond(lkc_room_t *room, lkc__rpc_cmd_t *cmd)
 {
+    if (!lkc__room_enter(room)) {
+        lkc__rpc_cmd_free(cmd);
+        return LKC_ERR_NOT_FOUND; /* destroy has begun: the request is gone with the session */
+    }
     int rc = lkc__engine_call(room, LKC__CMD_RPC_SYNC, cmd, lkc__rpc_cmd_free, NULL, NULL, -1);
+    lkc__room_leave(room);
     /* the session that had the request ended before the answer reached it */
     return rc == LKC_ERR_CLOSED ? LKC_ERR_NOT_FOUND : rc;
 }
