@@ -113,10 +113,13 @@ LKC_API lkc_err_t lkc_stream_send_text(lkc_room_t *room, const char *text, size_
 /** The same for `len` bytes as a byte stream (`opts->name`, default "unknown"). */
 LKC_API lkc_err_t lkc_stream_send_bytes(lkc_room_t *room, const void *data, size_t len,
                                         const lkc_stream_options_t *opts, char id_out[LKC_STREAM_ID_LEN]);
-/** Sends a file as a byte stream, read piece by piece (never all in memory); name = the
- *  file's basename unless opts->name is set. Never inline; not compressed. LKC_ERR_IO
- *  when the file cannot be opened or read (a read error mid-file aborts the stream with
- *  a reason). Otherwise as lkc_stream_send_bytes(). Any thread. */
+/** Sends a file as a byte stream; name = the file's basename and the MIME type guessed
+ *  from it unless opts->name / opts->mime_type are set. A file up to LKC_DATA_MAX_QUEUED
+ *  bytes is read whole and sent as lkc_stream_send_bytes() sends. A larger one is read
+ *  piece by piece (never all in memory) and queued in parts (see lkc_stream_send_text());
+ *  it is deflated as it goes when every recipient accepts that and its first part
+ *  shrinks by a tenth or more. LKC_ERR_IO when the file cannot be opened or read (a read
+ *  error mid-file aborts the stream with a reason). Any thread. */
 LKC_API lkc_err_t lkc_stream_send_file(lkc_room_t *room, const char *path, const lkc_stream_options_t *opts,
                                        char id_out[LKC_STREAM_ID_LEN]);
 

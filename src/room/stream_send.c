@@ -1,13 +1,9 @@
-/* The one-shot sending calls (lkc_stream_send_text/bytes/file) and what the writer
- * shares with them (stream_send.h). Packets are encoded here, on the caller's thread
+/* The one-shot sending calls (lkc_stream_send_text/bytes; files: stream_file.c) and what
+ * the writer shares with them (stream_send.h). Packets are encoded here, on the caller's thread
  * (stream_encode.c), and queued as ordinary reliable data (LKC__CMD_SEND_DATA). */
 #include "room/stream_send.h"
 
-#include <errno.h>
-#include <gio/gio.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/log.h"
 #include "room/data_packet.h"
@@ -16,9 +12,6 @@
 
 #define MOD "room.stream"
 
-/* A stream longer than lkc's data queue is queued in parts of about this many bytes
- * (a multiple of the chunk size), so that it never holds much more than the queue. */
-#define PART_BYTES (64u * LKC_STREAM_CHUNK_SIZE)
 
 void lkc_stream_options_init(lkc_stream_options_t *o)
 {
@@ -133,9 +126,7 @@ static GPtrArray *take_range(GPtrArray *all, guint from, guint to)
     return part;
 }
 
-/* A part after the first failed: the stream is cut. Its recipients are told (when the
- * session still takes packets) rather than left to time out. */
-static void cut(lkc_room_t *room, const char *id, const lkc_stream_options_t *o, lkc_err_t why)
+void lkc__stream_cut(lkc_room_t *room, const char *id, const lkc_stream_options_t *o, lkc_err_t why)
 {
     LKC_LOGW(MOD, "stream %s was cut midway: %s", id, lkc_err_str(why));
     GPtrArray *t = g_ptr_array_new_with_free_func(lkc__outgoing_free);
@@ -159,7 +150,7 @@ static lkc_err_t post_all(lkc_room_t *room, GPtrArray *all, const lkc_stream_opt
     for (bool first = true; from < all->len && rc == LKC_OK; first = false) {
         size_t part = 0;
         guint to = from;
-        while (to < all->len && (to == from || part < PART_BYTES))
+        while (to < all->len && (to == from || part < LKC__STREAM_PART_BYTES))
             part += ((lkc__outgoing_t *)g_ptr_array_index(all, to++))->len;
         if (!first && atomic_load(&room->join_epoch) != epoch) {
             LKC_LOGW(MOD, "stream %s ends: the connection was re-established (full reconnect) while it was sent", id);
@@ -168,15 +159,15 @@ static lkc_err_t post_all(lkc_room_t *room, GPtrArray *all, const lkc_stream_opt
         }
         rc = lkc__stream_post(room, take_range(all, from, to), first ? o->timeout_ms : -1, false);
         if (rc != LKC_OK && !first)
-            cut(room, id, o, rc);
+            lkc__stream_cut(room, id, o, rc);
         from = to;
     }
     g_ptr_array_unref(all);
     return rc;
 }
 
-static lkc_err_t send_oneshot(lkc_room_t *room, bool text, const void *data, size_t len,
-                              const lkc_stream_options_t *opts, const char *name, char *id_out)
+lkc_err_t lkc__stream_send_oneshot(lkc_room_t *room, bool text, const void *data, size_t len,
+                                   const lkc_stream_options_t *opts, const char *name, char *id_out)
 {
     if (!room || (!data && len))
         return LKC_ERR_INVALID_ARG;
@@ -214,130 +205,11 @@ static lkc_err_t send_oneshot(lkc_room_t *room, bool text, const void *data, siz
 lkc_err_t lkc_stream_send_text(lkc_room_t *room, const char *text, size_t len, const lkc_stream_options_t *opts,
                                char id_out[LKC_STREAM_ID_LEN])
 {
-    return send_oneshot(room, true, text, len, opts, NULL, id_out);
+    return lkc__stream_send_oneshot(room, true, text, len, opts, NULL, id_out);
 }
 
 lkc_err_t lkc_stream_send_bytes(lkc_room_t *room, const void *data, size_t len, const lkc_stream_options_t *opts,
                                 char id_out[LKC_STREAM_ID_LEN])
 {
-    return send_oneshot(room, false, data, len, opts, NULL, id_out);
-}
-
-/* --- files ------------------------------------------------------------------------ */
-
-/* Chunks of the file from its current position: up to PART_BYTES. *eof at the end. */
-static GPtrArray *read_part(FILE *f, const char *id, uint64_t *index, const lkc_stream_options_t *o, bool *eof,
-                            bool *failed)
-{
-    GPtrArray *part = g_ptr_array_new_with_free_func(lkc__outgoing_free);
-    static _Thread_local uint8_t buf[LKC_STREAM_CHUNK_SIZE];
-    while (part->len < PART_BYTES / LKC_STREAM_CHUNK_SIZE) {
-        size_t n = fread(buf, 1, sizeof buf, f);
-        if (n > 0)
-            g_ptr_array_add(part, lkc__stream_chunk_packet(id, (*index)++, buf, n, o->destination_identities,
-                                                           o->n_destinations));
-        if (n < sizeof buf) {
-            *failed = ferror(f) != 0;
-            *eof = true;
-            break;
-        }
-    }
-    return part;
-}
-
-static lkc_err_t send_file_parts(lkc_room_t *room, FILE *f, uint64_t size, const lkc_stream_options_t *o,
-                                 const char *name, const char *mime, const char *id)
-{
-    lkc__stream_head_t h = {
-        .stream_id = id,
-        .topic = o->topic,
-        .mime_type = mime,
-        .name = name,
-        .has_total_length = true,
-        .total_length = size,
-        .attrs = o->attributes,
-        .n_attrs = o->n_attributes,
-        .dest = o->destination_identities,
-        .n_dest = o->n_destinations,
-    };
-    uint32_t epoch = atomic_load(&room->join_epoch);
-    uint64_t index = 0;
-    bool eof = false, failed = false;
-    GPtrArray *part = read_part(f, id, &index, o, &eof, &failed);
-    g_ptr_array_insert(part, 0, lkc__stream_header_packet(&h));
-    lkc_err_t rc = failed ? LKC_ERR_IO : lkc__stream_post(room, part, o->timeout_ms, false);
-    if (failed)
-        g_ptr_array_unref(part);
-    while (rc == LKC_OK && !eof) {
-        part = read_part(f, id, &index, o, &eof, &failed);
-        if (failed) {
-            g_ptr_array_unref(part);
-            rc = LKC_ERR_IO;
-        } else if (atomic_load(&room->join_epoch) != epoch) {
-            LKC_LOGW(MOD, "file stream %s ends: the connection was re-established (full reconnect)", id);
-            g_ptr_array_unref(part);
-            rc = LKC_ERR_CLOSED;
-        } else {
-            rc = lkc__stream_post(room, part, -1, false);
-        }
-        if (rc != LKC_OK)
-            cut(room, id, o, rc);
-    }
-    if (rc == LKC_OK) {
-        GPtrArray *t = g_ptr_array_new_with_free_func(lkc__outgoing_free);
-        g_ptr_array_add(t, lkc__stream_trailer_packet(id, "", NULL, 0, o->destination_identities,
-                                                      o->n_destinations));
-        rc = lkc__stream_post(room, t, -1, true);
-    }
-    return rc;
-}
-
-lkc_err_t lkc_stream_send_file(lkc_room_t *room, const char *path, const lkc_stream_options_t *opts,
-                               char id_out[LKC_STREAM_ID_LEN])
-{
-    if (!room || !path)
-        return LKC_ERR_INVALID_ARG;
-    lkc_stream_options_t o;
-    lkc_err_t rc = lkc__stream_opts(opts, &o);
-    if (rc != LKC_OK)
-        return rc;
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        LKC_LOGW(MOD, "cannot send %s: %s", path, f ? "not a regular file" : g_strerror(errno));
-        if (f)
-            fclose(f);
-        return LKC_ERR_IO;
-    }
-    char *base = g_path_get_basename(path);
-    const char *name = o.name ? o.name : base;
-    char *guessed = NULL;
-    if (!o.mime_type) {
-        char *ct = g_content_type_guess(path, NULL, 0, NULL);
-        guessed = ct ? g_content_type_get_mime_type(ct) : NULL;
-        g_free(ct);
-        o.mime_type = guessed;
-    }
-    if ((uint64_t)st.st_size <= LKC_DATA_MAX_QUEUED) {
-        /* small: read it whole and send it as bytes (all or nothing, v2 forms allowed) */
-        uint8_t *data = g_malloc((size_t)st.st_size + 1);
-        size_t n = fread(data, 1, (size_t)st.st_size, f);
-        rc = n == (size_t)st.st_size ? send_oneshot(room, false, data, n, &o, name, id_out) : LKC_ERR_IO;
-        g_free(data);
-    } else if (!lkc__data_live(room)) {
-        rc = LKC_ERR_STATE;
-    } else if (!lkc__room_enter(room)) {
-        rc = LKC_ERR_CLOSED;
-    } else {
-        char id[LKC_STREAM_ID_LEN];
-        lkc__stream_new_id(id);
-        rc = send_file_parts(room, f, (uint64_t)st.st_size, &o, name, o.mime_type, id);
-        lkc__room_leave(room);
-        if (rc == LKC_OK && id_out)
-            memcpy(id_out, id, LKC_STREAM_ID_LEN);
-    }
-    fclose(f);
-    g_free(base);
-    g_free(guessed);
-    return rc;
+    return lkc__stream_send_oneshot(room, false, data, len, opts, NULL, id_out);
 }

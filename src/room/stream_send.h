@@ -19,5 +19,14 @@ void lkc__stream_recipients(lkc_room_t *room, const char *const *dest, size_t n,
  * counts them even when the queue is full rather than fail. The caller has entered the
  * room. LKC_ERR_TOO_LARGE when a packet exceeds the channel's message size. */
 lkc_err_t lkc__stream_post(lkc_room_t *room, GPtrArray *pkts, int timeout_ms, bool force);
+/* A stream longer than lkc's data queue is queued in parts of about this many bytes (a
+ * multiple of the chunk size), so that lkc never holds much more than the queue. */
+#define LKC__STREAM_PART_BYTES (64u * LKC_STREAM_CHUNK_SIZE)
+/* A part after the first failed: the stream is cut. Its recipients are told (when the
+ * session still takes packets: a trailer with a reason) rather than left to time out. */
+void lkc__stream_cut(lkc_room_t *room, const char *id, const lkc_stream_options_t *o, lkc_err_t why);
+/* lkc_stream_send_text/bytes with `name` as the default byte stream name. */
+lkc_err_t lkc__stream_send_oneshot(lkc_room_t *room, bool text, const void *data, size_t len,
+                                   const lkc_stream_options_t *opts, const char *name, char *id_out);
 
 #endif

@@ -552,6 +552,26 @@ static void lkc_to_python(ctx_t *t)
     g_free(want);
     unlink(path);
     g_free(path);
+    /* a compressible 6 MiB file: deflated in chunks (Python accepts deflate) */
+    path = g_strdup_printf("/tmp/lkc-streams-c-%d.txt", getpid());
+    GString *g = g_string_new(NULL);
+    for (int i = 0; g->len < (6u << 20); i++)
+        g_string_append_printf(g, "line %d: the quick brown fox jumps over the lazy dog\n", i);
+    CHECK(g_file_set_contents(path, g->str, (gssize)g->len, NULL), "write %s", path);
+    want = sha_hex(g->str, g->len);
+    t0 = g_get_monotonic_time();
+    CHECK_OK(lkc_stream_send_file(t->a, path, &o, id));
+    p = py_got(t->py, false, id, 60000);
+    fprintf(stderr, "[streams] lkc send_file 6 MiB of text (deflated) -> python: %.2f s, mime %s\n",
+            (g_get_monotonic_time() - t0) / 1e6, str(p, "mime_type"));
+    CHECK(!str(p, "error"), "error %s", str(p, "error"));
+    CHECK_STR(str(p, "sha256"), want);
+    CHECK_EQ_INT(json_object_get_int_member(p, "length"), g->len);
+    CHECK_EQ_INT(json_object_get_int_member(p, "size"), g->len);
+    g_free(want);
+    g_string_free(g, TRUE);
+    unlink(path);
+    g_free(path);
     CHECK_EQ_INT(lkc_stream_send_file(t->a, "/nonexistent/x", &o, id), LKC_ERR_IO);
 
     /* destinations: Python gets it, lkc-other does not (lkc-other gets the broadcast after) */
