@@ -81,8 +81,9 @@ static void dispatch(lkc__rpc_t *r, const char *caller, const char *id, const ch
 void lkc__rpc_server_on_request(lkc__rpc_t *r, const Livekit__RpcRequest *q, const char *sender)
 {
     lkc__rpc_check_t chk = lkc__rpc_check_request(q);
-    if (chk == LKC__RPC_DROP) {
-        LKC_LOGW(MOD, "an RPC request without an id from \"%s\": dropped", sender);
+    if (chk == LKC__RPC_DROP || !*sender) {
+        /* without a sender an answer would go to everyone in the room */
+        LKC_LOGW(MOD, "an RPC request without an id or a sender (\"%s\"): dropped", sender);
         return;
     }
     /* the ack goes first, before any handler runs: the caller's ack timer is short. A
@@ -161,6 +162,10 @@ void lkc__rpc_stream_open(lkc_room_t *room, lkc_stream_reader_t *reader, const l
         return;
     const char *sender = info->sender_identity ? info->sender_identity : "";
     bool request = info->topic && strcmp(info->topic, LKC__RPC_TOPIC_REQUEST) == 0;
+    if (request && !*sender) {
+        LKC_LOGW(MOD, "an RPC request stream without a sender: dropped");
+        return;
+    }
     incoming_t *in = g_new0(incoming_t, 1);
     in->request = request;
     in->text = g_string_new(NULL);

@@ -481,6 +481,7 @@ static void requests_refused(void)
     deliver_request(r, "alice", "u2", "echo", "", 7, 10000);
     CHECK_EQ_INT(pkt(3)->rpc_response->error->code, LKC_RPC_UNSUPPORTED_VERSION);
     deliver_request(r, "alice", "", "echo", "", 1, 10000); /* no id: nothing to answer */
+    deliver_request(r, "", "u9", "echo", "", 1, 10000);    /* no sender: an answer would go to all */
     deliver_request(r, "alice", "u3", "", "", 1, 10000);   /* no method */
     CHECK_EQ_INT(sent->len, 6);
     CHECK_EQ_INT(pkt(5)->rpc_response->error->code, LKC_RPC_APPLICATION_ERROR);
