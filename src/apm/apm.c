@@ -32,6 +32,7 @@
 /* Render and capture may drift this far apart before the far end is realigned. */
 #define REALIGN_SLACK_MS 40
 #define HPF_HZ 80.0
+#define AGC_LEVEL 16000.f
 /* ERLE statistics count units whose far end is above about -50 dBFS RMS */
 #define FAR_ACTIVE_RMS 100.0
 
@@ -147,6 +148,13 @@ static lkc_err_t chan_init(lkc_apm_t *a, apm_chan_t *c)
     /* AGC exists only in a floating-point speexdsp (Debian's is) */
     if (speex_preprocess_ctl(c->pp, SPEEX_PREPROCESS_SET_AGC, &agc) != 0 && agc)
         return LKC_ERR_UNSUPPORTED;
+    if (agc) {
+        /* speex's loudness target (not an RMS). Its default, 8000, brought our test
+         * speech at -26 dBFS down 4 dB, and 7 dB during double talk; 16000 leaves it
+         * within about 1 dB, and still raises -42 dBFS speech by 12 dB in 2 s */
+        float level = AGC_LEVEL;
+        speex_preprocess_ctl(c->pp, SPEEX_PREPROCESS_SET_AGC_LEVEL, &level);
+    }
     return LKC_OK;
 }
 

@@ -8,6 +8,8 @@
 #define AGREE_NEEDED 3   /* consecutive agreeing decisions before publishing */
 #define MIN_CORR 0.25    /* normalised correlation the peak must reach */
 #define MIN_MARGIN 1.25  /* peak / best lag outside its neighbourhood */
+#define FAR_ACTIVE 100.0 /* far-end block RMS (about -50 dBFS) that counts as sound */
+#define MIN_FAR_MS 300.0 /* far-end sound heard before the first decision */
 
 struct lkc_delay_est {
     size_t unit, block, nlag, pos;
@@ -18,6 +20,7 @@ struct lkc_delay_est {
     float *far_hist;            /* high-passed far envelope, ring of nlag */
     double *acc;                /* forgetting cross-correlation per lag */
     unsigned since_check, agree;
+    uint64_t far_active; /* blocks of far-end sound so far */
     int candidate, estimate;
 };
 
@@ -40,9 +43,11 @@ lkc_delay_est_t *lkc_delay_est_create(int rate, size_t unit, int max_ms)
         lkc_delay_est_free(e);
         return NULL;
     }
-    /* ~2 s memory for the correlation, ~100 ms for the envelope means */
+    /* ~2 s memory for the correlation; ~20 ms for the envelope means, so that what is
+     * correlated is the envelope's quick moves (onsets, syllable edges): a smoother
+     * envelope correlates with itself over tens of ms and blurs the peak */
     e->forget = 1.0 - e->block_ms / 2000.0;
-    e->mean_rate = e->block_ms / 100.0;
+    e->mean_rate = e->block_ms / 20.0;
     e->candidate = e->estimate = -1;
     return e;
 }
@@ -80,11 +85,17 @@ static void decide(lkc_delay_est_t *e)
     }
     double norm = sqrt(e->p_far * e->p_near);
     double corr = norm > 0 ? e->acc[best] / norm : 0;
+#ifdef EST_TRACE
+    fprintf(stderr, "check best %zu corr %.2f margin %.2f pf %.3g pn %.3g\n", best, corr, e->acc[best] / (second > 0 ? second : 1e-9), e->p_far, e->p_near);
+#endif
     if (corr < MIN_CORR || e->acc[best] < MIN_MARGIN * second) {
         e->agree = 0;
         return;
     }
     int lag_ms = (int)lround((double)best * e->block_ms);
+#ifdef EST_TRACE
+    fprintf(stderr, "decide best %d corr %.2f margin %.2f pf %.3g pn %.3g\n", lag_ms, corr, e->acc[best] / (second > 0 ? second : 1e-9), e->p_far, e->p_near);
+#endif
     if (e->candidate >= 0 && abs(lag_ms - e->candidate) <= 2 * (int)ceil(e->block_ms))
         e->agree++;
     else
@@ -102,6 +113,8 @@ void lkc_delay_est_feed(lkc_delay_est_t *e, const int16_t *far, const int16_t *n
         e->near_mean += (ne - e->near_mean) * e->mean_rate;
         float fx = (float)(fe - e->far_mean);
         double nx = ne - e->near_mean;
+        if (fe > FAR_ACTIVE)
+            e->far_active++;
         e->pos = (e->pos + 1) % e->nlag;
         e->far_hist[e->pos] = fx;
         e->p_far = e->p_far * e->forget + (double)fx * fx;
@@ -112,7 +125,9 @@ void lkc_delay_est_feed(lkc_delay_est_t *e, const int16_t *far, const int16_t *n
             e->acc[k] = e->acc[k] * e->forget + nx * e->far_hist[p];
             p = p ? p - 1 : e->nlag - 1;
         }
-        if (++e->since_check >= CHECK_EVERY) {
+        /* no decision on too little far-end sound: a few blocks of noise can correlate
+         * well by chance */
+        if (++e->since_check >= CHECK_EVERY && e->far_active * e->block_ms >= MIN_FAR_MS) {
             e->since_check = 0;
             decide(e);
         }

@@ -53,8 +53,7 @@ static void echo_known_delay(void)
 
 static void echo_estimated_delay(void)
 {
-    echo_case(16000, 120, false);
-    echo_case(16000, 200, false);
+    echo_case(16000, 150, false);
 }
 
 static void noise(void)

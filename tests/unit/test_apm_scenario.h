@@ -58,10 +58,14 @@ static inline int apm_echo_scn_make(apm_echo_scn_t *s, int rate, int delay_ms)
     s->mic = malloc(n * sizeof *s->mic);
     int ok = far && echo && t && fl && h && s->near && s->far && s->mic;
     if (ok) {
-        sig_speech(far, n, rate, 1, -20);
-        sig_speech(t, n, rate, 2, -26);
+        /* talker 10's first 4 s have no long pause (the far end of a call, talking
+         * from the start), said twice; talker 9's first 2 s are the near end's double
+         * talk */
+        sig_speech(far, n / 2, rate, 10, -20);
+        memcpy(far + n / 2, far, n / 2 * sizeof *far); /* the same 4 s again */
+        sig_speech(t, n, rate, 9, -26);
         for (size_t i = 4 * (size_t)rate; i < 6 * (size_t)rate; i++)
-            s->near[i] = t[i];
+            s->near[i] = t[i - 4 * (size_t)rate];
         ok = sig_convolve(far, n, h, hl, echo) == 0;
         sig_white(fl, n, 9, -65);
         for (size_t i = 0; i < n; i++) {

@@ -112,7 +112,9 @@ static inline void sig_set_level(double *x, size_t n, int rate, double dbfs)
  * pitch range, rhythm and vowels), level -> sig_set_level(level_dbfs). */
 static inline void sig_speech(double *x, size_t n, int rate, uint64_t seed, double level_dbfs)
 {
-    sig_rng_t r = {seed * 0x9E3779B97F4A7C15ULL + 1};
+    /* two generators: `r` draws the structure (syllables, vowels, pitch), `rn` the
+     * per-sample noise, so that a talker says the same thing at every sample rate */
+    sig_rng_t r = {seed * 0x9E3779B97F4A7C15ULL + 1}, rn = {seed * 0xBF58476D1CE4E5B9ULL + 5};
     static const double vowels[][3] = {
         {730, 1090, 2440}, {270, 2290, 3010}, {530, 1840, 2480}, {660, 1720, 2410},
         {570, 840, 2410},  {300, 870, 2240},  {440, 1020, 2240}, {490, 1350, 1690},
@@ -140,7 +142,7 @@ static inline void sig_speech(double *x, size_t n, int rate, uint64_t seed, doub
                 double y = 0;
                 if (k < flen) {
                     double env = sin(M_PI * (double)k / (double)flen);
-                    y = 0.6 * env * sig_reson_run(&fr, sig_gauss(&r)) * 8;
+                    y = 0.6 * env * sig_reson_run(&fr, sig_gauss(&rn)) * 8;
                 } else {
                     size_t kk = k - flen;
                     double t = (double)kk / (double)len;
@@ -151,7 +153,7 @@ static inline void sig_speech(double *x, size_t n, int rate, uint64_t seed, doub
                         phase -= 1;
                         glottal = 1;
                     }
-                    double ex = glottal + 0.02 * sig_gauss(&r);
+                    double ex = glottal + 0.02 * sig_gauss(&rn);
                     glottal *= 0.6;
                     double env = sin(M_PI * t);
                     env = env * env;
