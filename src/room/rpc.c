@@ -135,7 +135,7 @@ void lkc__rpc_send(lkc__rpc_t *r, lkc__outgoing_t *o)
     r->ports.send(r->ports.user, o);
 }
 
-void lkc__rpc_send_text(lkc__rpc_t *r, const char *dest, const char *topic, const char *text, size_t len,
+bool lkc__rpc_send_text(lkc__rpc_t *r, const char *dest, const char *topic, const char *text, size_t len,
                         const lkc_kv_t *attrs, size_t n_attrs)
 {
     bool present = false;
@@ -150,12 +150,13 @@ void lkc__rpc_send_text(lkc__rpc_t *r, const char *dest, const char *topic, cons
     GPtrArray *pkts = lkc__stream_encode_text(id, topic, text, len, d, 1, attrs, n_attrs, cp >= 2, deflate);
     if (!pkts) {
         LKC_LOGW(MOD, "cannot encode a text stream on %s", topic);
-        return;
+        return false;
     }
     g_ptr_array_set_free_func(pkts, NULL);
     for (guint i = 0; i < pkts->len; i++)
         lkc__rpc_send(r, g_ptr_array_index(pkts, i));
     g_ptr_array_unref(pkts);
+    return true;
 }
 
 char *lkc__rpc_peer_sid(lkc__rpc_t *r, const char *identity)

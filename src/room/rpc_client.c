@@ -144,7 +144,10 @@ int lkc__rpc_client_start(lkc__rpc_t *r, lkc__rpc_call_t *c)
             {LKC__RPC_ATTR_TIMEOUT, timeout},
             {LKC__RPC_ATTR_VERSION, version},
         };
-        lkc__rpc_send_text(r, c->dest, LKC__RPC_TOPIC_REQUEST, c->payload, c->payload_len, attrs, 4);
+        if (!lkc__rpc_send_text(r, c->dest, LKC__RPC_TOPIC_REQUEST, c->payload, c->payload_len, attrs, 4)) {
+            settle_early(r, c, LKC_RPC_SEND_FAILED);
+            return LKC_OK;
+        }
     } else {
         lkc__rpc_send(r, lkc__rpc_request_packet(c->dest, c->id, c->method, c->payload, wire_timeout));
     }

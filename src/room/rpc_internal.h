@@ -92,9 +92,10 @@ struct lkc__rpc {
     bool ending;               /* the session ends: no new call or request is taken */
 };
 
-/* rpc.c: a packet to `dest`; a whole text stream (v2) to `dest` with these attributes. */
+/* rpc.c: a packet to `dest`; a whole text stream (v2) to `dest` with these attributes
+ * (false: it could not be encoded, nothing was sent). */
 void lkc__rpc_send(lkc__rpc_t *r, lkc__outgoing_t *o);
-void lkc__rpc_send_text(lkc__rpc_t *r, const char *dest, const char *topic, const char *text, size_t len,
+bool lkc__rpc_send_text(lkc__rpc_t *r, const char *dest, const char *topic, const char *text, size_t len,
                         const lkc_kv_t *attrs, size_t n_attrs);
 /* The SID of the remote participant `identity` in the room's model (g_free), or NULL. */
 char *lkc__rpc_peer_sid(lkc__rpc_t *r, const char *identity);

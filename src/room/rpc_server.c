@@ -122,7 +122,8 @@ int lkc__rpc_server_respond(lkc__rpc_t *r, const lkc__rpc_cmd_t *cmd)
         int cp = r->ports.client_protocol(r->ports.user, inv->caller, &present);
         if (cp >= LKC__CLIENT_PROTOCOL_DATA_STREAM_RPC) {
             const lkc_kv_t attrs[] = {{LKC__RPC_ATTR_ID, inv->request_id}};
-            lkc__rpc_send_text(r, inv->caller, LKC__RPC_TOPIC_RESPONSE, p, len, attrs, 1);
+            if (!lkc__rpc_send_text(r, inv->caller, LKC__RPC_TOPIC_RESPONSE, p, len, attrs, 1))
+                send_error(r, inv->caller, inv->request_id, LKC_RPC_SEND_FAILED, NULL);
         } else if (len > LKC_RPC_MAX_PAYLOAD) {
             LKC_LOGW(MOD, "the response to %s (%zu bytes) is over the v1 limit of \"%s\": 1504 instead",
                      inv->request_id, len, inv->caller);
