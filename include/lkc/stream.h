@@ -40,6 +40,11 @@ typedef struct lkc_stream_info {
     uint64_t total_length;         /**< bytes, when has_total_length */
     const lkc_kv_t *attributes;
     size_t n_attributes;
+    /* text streams (the header's TextHeader); "" / 0 / false for byte streams */
+    const char *reply_to_stream_id; /**< the stream this one answers ("" if none) */
+    int operation;                  /**< 0 create, 1 update, 2 delete, 3 reaction */
+    int32_t version;
+    bool generated;                 /**< the text was generated (e.g. by an LLM) */
 } lkc_stream_info_t;
 
 typedef struct lkc_stream_reader lkc_stream_reader_t;
@@ -90,6 +95,8 @@ typedef struct lkc_stream_options {
     /** Default true: deflate-compress content for recipients that all accept it (data
      *  streams v2), when that makes it smaller. */
     bool compress;
+    /** Text streams: the id of the stream this one answers (NULL: none). */
+    const char *reply_to_stream_id;
 } lkc_stream_options_t;
 
 /** Fills `o` with the defaults (and its struct_size). Any thread. */

@@ -34,6 +34,7 @@ lkc__outgoing_t *lkc__stream_header_packet(const lkc__stream_head_t *h)
     if (h->is_text) {
         th.has_operation_type = true; /* CREATE, as the official SDKs write it */
         th.operation_type = LIVEKIT__DATA_STREAM__OPERATION_TYPE__CREATE;
+        th.reply_to_stream_id = h->reply_to && *h->reply_to ? (char *)h->reply_to : NULL;
         hd.content_header_case = LIVEKIT__DATA_STREAM__HEADER__CONTENT_HEADER_TEXT_HEADER;
         hd.text_header = &th;
     } else {

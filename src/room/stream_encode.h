@@ -19,6 +19,7 @@ typedef struct lkc__stream_head {
     const char *topic;
     const char *mime_type;          /* NULL: text/plain or application/octet-stream */
     const char *name;               /* byte streams only */
+    const char *reply_to;           /* text streams only: reply_to_stream_id (NULL: none) */
     bool is_text;
     bool has_total_length;
     uint64_t total_length;          /* bytes before compression */

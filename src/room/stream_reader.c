@@ -78,6 +78,11 @@ lkc_stream_reader_t *lkc__stream_reader_new(lkc_room_t *room, const Livekit__Dat
     r->info.sender_identity = keep(r, sender);
     r->info.name = keep(r, !text && h->byte_header ? h->byte_header->name : "");
     r->info.is_text = text;
+    const Livekit__DataStream__TextHeader *th = text ? h->text_header : NULL;
+    r->info.reply_to_stream_id = keep(r, th ? th->reply_to_stream_id : "");
+    r->info.operation = th ? (int)th->operation_type : 0;
+    r->info.version = th ? th->version : 0;
+    r->info.generated = th && th->generated;
     r->info.timestamp_ms = h->timestamp;
     r->info.has_total_length = h->has_total_length;
     r->info.total_length = h->total_length;

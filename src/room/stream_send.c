@@ -189,6 +189,7 @@ lkc_err_t lkc__stream_send_oneshot(lkc_room_t *room, bool text, const void *data
         .mime_type = o.mime_type,
         .name = text ? NULL : (o.name ? o.name : name ? name : "unknown"),
         .is_text = text,
+        .reply_to = text ? o.reply_to_stream_id : NULL,
         .attrs = o.attributes,
         .n_attrs = o.n_attributes,
         .dest = o.destination_identities,

@@ -86,6 +86,7 @@ static lkc_err_t open_writer(lkc_room_t *room, bool text, const lkc_stream_optio
         .mime_type = o.mime_type,
         .name = text ? NULL : (o.name ? o.name : "unknown"),
         .is_text = text,
+        .reply_to = text ? o.reply_to_stream_id : NULL,
         .has_total_length = o.has_total_length,
         .total_length = o.total_length,
         .attrs = o.attributes,

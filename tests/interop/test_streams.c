@@ -2,7 +2,8 @@
  * server, both ways: text and bytes with send_text / stream_text / send_bytes / send_file
  * / stream_bytes and lkc's one-shot calls and writers; one chunk and many; a 5 MiB file
  * byte-exact (sha256) both ways; UTF-8 characters across chunk edges and write edges;
- * attributes (header and trailer) and topics kept; destination identities (a second lkc
+ * attributes (header and trailer), topics and reply_to kept; a Python abort (its reason);
+ * a topic nobody reads is dropped; destination identities (a second lkc
  * participant must not get what is not for it); a pull reader blocked in
  * lkc_stream_read in another thread; the v2 forms Python sends (inline, deflate) and what
  * Python advertises; a Python sender that leaves mid-stream; an lkc abort; backpressure
@@ -20,7 +21,7 @@
 /* --- what lkc received ---------------------------------------------------------------- */
 
 typedef struct rec {
-    char *id, *topic, *sender, *mime, *name;
+    char *id, *topic, *sender, *mime, *name, *reply_to;
     bool is_text, has_total;
     uint64_t total;
     GChecksum *sum;
@@ -54,6 +55,7 @@ static void rec_free(gpointer p)
     g_free(r->sender);
     g_free(r->mime);
     g_free(r->name);
+    g_free(r->reply_to);
     g_free(r->reason);
     if (r->sum)
         g_checksum_free(r->sum);
@@ -121,6 +123,7 @@ static void on_open(lkc_room_t *room, lkc_stream_reader_t *reader, const lkc_str
     r->sender = g_strdup(info->sender_identity);
     r->mime = g_strdup(info->mime_type);
     r->name = g_strdup(info->name);
+    r->reply_to = g_strdup(info->reply_to_stream_id);
     r->is_text = info->is_text;
     r->has_total = info->has_total_length;
     r->total = info->total_length;
@@ -413,16 +416,43 @@ static void python_to_lkc(ctx_t *t)
     unlink(path);
     g_free(path);
 
+    /* a reply (reply_to_stream_id), an abort with a reason, a topic nobody reads here */
+    lkc_test_peer_cmd(t->py, "{\"cmd\":\"send_text\",\"text\":\"re\",\"topic\":\"stream.text\","
+                             "\"reply_to\":\"PREV-1\"}");
+    o = done(t->py, "send_text", 3, 15000);
+    r = wait_closed(&t->ca, str(o, "id"), 15000);
+    CHECK(r && r->status == LKC_OK, "the reply");
+    CHECK_STR(r->reply_to, "PREV-1");
+    lkc_test_peer_cmd(t->py, "{\"cmd\":\"stream_text\",\"parts\":[\"a\",\"b\"],\"topic\":\"stream.text\","
+                             "\"abort_reason\":\"user hung up\"}");
+    o = done(t->py, "stream_text", 2, 15000);
+    r = wait_closed(&t->ca, str(o, "id"), 15000);
+    CHECK(r, "the aborted stream did not end");
+    CHECK_EQ_INT(r->status, LKC_ERR_CLOSED);
+    CHECK_STR(r->reason, "user hung up");
+    CHECK_STR(r->text->str, "ab");
+    lkc__streams_counts(&c0);
+    lkc_test_peer_cmd(t->py, "{\"cmd\":\"send_bytes\",\"size\":100000,\"seed\":8,\"topic\":\"lk.agent.session\","
+                             "\"compress\":false}");
+    o = done(t->py, "send_bytes", 3, 15000);
+    g_usleep(300000);
+    lkc__streams_counts(&c1);
+    CHECK(c1.unhandled - c0.unhandled == 2, "both lkc rooms dropped the unhandled stream (%llu)",
+          (unsigned long long)(c1.unhandled - c0.unhandled));
+    pthread_mutex_lock(&t->ca.lock);
+    CHECK(find(&t->ca, str(o, "id")) == NULL, "an unhandled topic reached a handler");
+    pthread_mutex_unlock(&t->ca.lock);
+
     /* destination identities: only lkc-st gets it */
     lkc_test_peer_cmd(t->py, "{\"cmd\":\"send_text\",\"text\":\"just for you\",\"topic\":\"stream.text\","
                              "\"to\":[\"lkc-st\"]}");
-    o = done(t->py, "send_text", 3, 15000);
+    o = done(t->py, "send_text", 4, 15000);
     char *only = g_strdup(str(o, "id"));
     r = wait_closed(&t->ca, only, 15000);
     CHECK(r && strcmp(r->text->str, "just for you") == 0, "lkc-st got its text");
     /* a broadcast after it marks the end: once lkc-other has that, the other would have come */
     lkc_test_peer_cmd(t->py, "{\"cmd\":\"send_text\",\"text\":\"for all\",\"topic\":\"stream.text\"}");
-    o = done(t->py, "send_text", 4, 15000);
+    o = done(t->py, "send_text", 5, 15000);
     CHECK(wait_closed(&t->cb, str(o, "id"), 15000), "lkc-other got the broadcast");
     CHECK(wait_closed(&t->cb, only, 0) == NULL, "lkc-other got a stream meant for lkc-st only");
     g_free(only);

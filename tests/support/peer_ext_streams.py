@@ -8,12 +8,14 @@ size (the header's total length or null), attributes (the trailer's merged in), 
 the first 4000 characters), error (null, or the StreamError's description).
 
 Commands (each replies with "<cmd>_done" carrying id and, on failure, error):
-  {"cmd":"send_text","text":"...","repeat":1,"topic":"t","to":[...],"attributes":{},"compress":true}
+  {"cmd":"send_text","text":"...","repeat":1,"topic":"t","to":[...],"attributes":{},"compress":true,
+   "reply_to":"<stream id>"}
         text * repeat via local_participant.send_text
   {"cmd":"stream_text","parts":["..",".."],"repeat":1,"topic":"t","to":[...],"attributes":{},
-   "delay_ms":0,"close_attributes":{},"leave_after":-1,"total_size":null}
+   "delay_ms":0,"close_attributes":{},"leave_after":-1,"total_size":null,"abort_reason":""}
         a TextStreamWriter: each part (parts * repeat) written on its own; with
-        leave_after >= 0 it leaves the room after that many writes without closing
+        leave_after >= 0 it leaves the room after that many writes without closing; with
+        abort_reason it closes with that reason (an abnormal end)
   {"cmd":"send_bytes","size":N,"seed":1,"topic":"t","name":"x","to":[...],"attributes":{},"compress":true}
   {"cmd":"send_file","path":"/tmp/x","topic":"t","to":[...],"attributes":{},"compress":true}
   {"cmd":"stream_bytes","size":N,"seed":1,"piece":15000,"topic":"t","name":"x","to":[...],
@@ -100,7 +102,8 @@ async def register_streams(peer, c):
 async def send_text(peer, c):
     async def go():
         text = c.get("text", "") * int(c.get("repeat", 1))
-        info = await peer.room.local_participant.send_text(text, compress=c.get("compress", True), **_common(c))
+        info = await peer.room.local_participant.send_text(text, compress=c.get("compress", True),
+                                                           reply_to_id=c.get("reply_to"), **_common(c))
         return {"id": info.stream_id, "sha256": hashlib.sha256(text.encode()).hexdigest(),
                 "length": len(text.encode())}
     peer.spawn(_guard("send_text", go()))

@@ -23,6 +23,7 @@ typedef struct {
     int last_status;
     char *last_reason;
     char *topic;
+    char *reply_to;
     GHashTable *attrs;        /* at close */
     lkc_stream_reader_t *held; /* pull: the reference taken in on_open */
     uint64_t total;
@@ -37,6 +38,7 @@ static void seen_reset(void)
         g_byte_array_unref(seen.content);
     g_free(seen.last_reason);
     g_free(seen.topic);
+    g_free(seen.reply_to);
     if (seen.attrs)
         g_hash_table_destroy(seen.attrs);
     if (seen.held)
@@ -50,7 +52,10 @@ static void seen_reset(void)
 static void on_open(lkc_room_t *room, lkc_stream_reader_t *r, const lkc_stream_info_t *info, void *user)
 {
     seen.opens++;
+    g_free(seen.topic);
+    g_free(seen.reply_to);
     seen.topic = g_strdup(info->topic);
+    seen.reply_to = g_strdup(info->reply_to_stream_id);
     seen.total = info->total_length;
     seen.has_total = info->has_total_length;
     if (user == (void *)1) /* pull mode: keep the reader */
@@ -464,6 +469,50 @@ static void test_idle_timeout(void)
     seen_reset();
 }
 
+/* Many streams at once, their packets interleaved; a reply_to id; the open-stream cap. */
+static void test_interleaved_and_cap(void)
+{
+    enum { N = 20 };
+    seen_reset();
+    CHECK_OK(lkc_room_register_text_stream_handler(room, "m", &push, NULL));
+    lkc__streams_t *s = new_streams(NULL);
+    GPtrArray *p[N];
+    char *text = utf8_text(50000);
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "M%d", i);
+        lkc__stream_head_t h = {.stream_id = id, .topic = "m", .is_text = true, .reply_to = "Q1"};
+        p[i] = lkc__stream_encode_oneshot(&h, (const uint8_t *)text, strlen(text), false, false);
+    }
+    for (guint k = 0; k < p[0]->len; k++)
+        for (int i = 0; i < N; i++)
+            feed(s, p[i], k, k + 1);
+    CHECK_EQ_INT(seen.opens, N);
+    CHECK_EQ_INT(seen.closes, N);
+    CHECK_EQ_INT(seen.last_status, LKC_OK);
+    CHECK_EQ_INT(seen.content->len, N * strlen(text));
+    CHECK_STR(seen.reply_to, "Q1");
+    /* the cap: with 2 open, a third header is dropped (no on_open) */
+    lkc_stream_limits_t l;
+    lkc_stream_limits_init(&l);
+    l.max_open_streams = 2;
+    CHECK_OK(lkc_room_set_stream_limits(room, &l));
+    seen_reset();
+    for (int i = 0; i < 3; i++)
+        feed(s, p[i], 0, 1);
+    CHECK_EQ_INT(seen.opens, 2);
+    CHECK(!lkc__streams_wants_chunk(s, "M2", 2), "the third is not tracked");
+    lkc_stream_limits_init(&l);
+    CHECK_OK(lkc_room_set_stream_limits(room, &l));
+    lkc__streams_free(s);
+    CHECK_EQ_INT(seen.closes, 2);
+    for (int i = 0; i < N; i++)
+        g_ptr_array_unref(p[i]);
+    g_free(text);
+    CHECK_OK(lkc_room_unregister_text_stream_handler(room, "m"));
+    seen_reset();
+}
+
 int main(void)
 {
     lkc_room_options_t o;
@@ -476,6 +525,7 @@ int main(void)
     RUN(test_limits);
     RUN(test_bad_order_and_ends);
     RUN(test_idle_timeout);
+    RUN(test_interleaved_and_cap);
     seen_reset();
     g_byte_array_unref(seen.content);
     lkc_room_destroy(room);
