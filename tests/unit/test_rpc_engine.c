@@ -344,6 +344,44 @@ static void departures_and_restart(void)
     lkc__rpc_free(r);
 }
 
+/* The callee's identity comes back with a new SID (it rejoined after a full reconnect; the
+ * model may list the old session too for a while): the call to the old session ends. */
+static void callee_rejoined(void)
+{
+    lkc__rpc_t *r = new_rpc();
+    member("bob", 0);
+    lkc_participant_info_t old = {.identity = "bob", .sid = "PA_old"}, now = {.identity = "bob", .sid = "PA_new"};
+    GPtrArray *remotes = g_ptr_array_new(); /* borrowed entries: no free function */
+    g_ptr_array_add(remotes, &old);
+    pthread_mutex_lock(&room->lock);
+    room->remotes = remotes;
+    pthread_mutex_unlock(&room->lock);
+    outcome_t o = {0};
+    CHECK_OK(start(r, call("bob", "m", "", 5000, 5000, &o)));
+    lkc__rpc_on_model_changed(r); /* nothing changed */
+    CHECK_EQ_INT(o.count, 0);
+    pthread_mutex_lock(&room->lock);
+    g_ptr_array_add(remotes, &now); /* the old one still listed */
+    pthread_mutex_unlock(&room->lock);
+    lkc__rpc_on_model_changed(r);
+    CHECK_EQ_INT(o.count, 1);
+    CHECK_EQ_INT(o.code, LKC_RPC_RECIPIENT_DISCONNECTED);
+    outcome_clear(&o);
+    /* a call made now goes to the newest session and stays when the old one goes */
+    CHECK_OK(start(r, call("bob", "m", "", 5000, 5000, &o)));
+    pthread_mutex_lock(&room->lock);
+    g_ptr_array_remove_index(remotes, 0);
+    pthread_mutex_unlock(&room->lock);
+    lkc__rpc_on_model_changed(r);
+    CHECK_EQ_INT(o.count, 0);
+    pthread_mutex_lock(&room->lock);
+    room->remotes = NULL;
+    pthread_mutex_unlock(&room->lock);
+    g_ptr_array_unref(remotes);
+    lkc__rpc_free(r);
+    outcome_clear(&o);
+}
+
 static void bounded(void)
 {
     lkc__rpc_t *r = new_rpc();
@@ -577,6 +615,7 @@ int main(void)
     RUN(v2_call);
     RUN(timeouts);
     RUN(departures_and_restart);
+    RUN(callee_rejoined);
     RUN(bounded);
     RUN(requests_v1);
     RUN(requests_refused);
