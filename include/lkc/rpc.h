@@ -142,7 +142,10 @@ typedef void (*lkc_rpc_handler_t)(lkc_room_t *room, const lkc_rpc_request_t *req
 
 /** Registers `handler` for `method` (copied). Any thread, before or after connecting; it
  *  stays across reconnects and sessions until unregistered or the room is destroyed.
- *  LKC_ERR_STATE when the method already has a handler; LKC_ERR_INVALID_ARG for NULL or
+ *  `user` is passed to the handler as is: keep it valid until then (after
+ *  lkc_rpc_unregister returns, a handler already running may still use it until it
+ *  returns; call unregister from a handler, or destroy the room, to be sure). No handler
+ *  runs once lkc_room_destroy was called. LKC_ERR_STATE when the method already has a handler; LKC_ERR_INVALID_ARG for NULL or
  *  an empty method. */
 LKC_API lkc_err_t lkc_rpc_register(lkc_room_t *room, const char *method, lkc_rpc_handler_t handler, void *user);
 
