@@ -35,7 +35,7 @@ typedef struct rec {
     GHashTable *attrs;
     GString *text;            /* the first 4000 bytes */
     pthread_t reader;         /* pull mode: the thread blocked in lkc_stream_read */
-    bool pull;
+    bool pull, joined;
     lkc_stream_reader_t *r;
     char *who;                /* which lkc participant got it */
 } rec_t;
@@ -194,9 +194,23 @@ static rec_t *wait_closed(coll_t *c, const char *id, int timeout_ms)
         pthread_cond_timedwait(&c->cond, &c->lock, &ts);
     }
     pthread_mutex_unlock(&c->lock);
-    if (r && r->closed && r->pull)
+    if (r && r->closed && r->pull && !r->joined) {
         pthread_join(r->reader, NULL);
+        r->joined = true;
+    }
     return r && r->closed ? r : NULL;
+}
+
+/* Joins the pull threads nobody waited for (streams the other lkc room also got). */
+static void join_pull_threads(coll_t *c)
+{
+    for (guint i = 0; i < c->recs->len; i++) {
+        rec_t *r = g_ptr_array_index(c->recs, i);
+        if (r->pull && !r->joined) {
+            pthread_join(r->reader, NULL);
+            r->joined = true;
+        }
+    }
 }
 
 static void register_all(lkc_room_t *r, coll_t *c)
@@ -720,6 +734,8 @@ static void streams_with_python(void)
     lkc_test_peer_stop(t.py);
     lkc_room_destroy(t.b);
     lkc_room_destroy(t.a);
+    join_pull_threads(&t.ca); /* their streams ended at the latest with the rooms */
+    join_pull_threads(&t.cb);
     g_ptr_array_unref(t.ca.recs);
     g_ptr_array_unref(t.cb.recs);
     lkc_test_events_free(t.ev);
