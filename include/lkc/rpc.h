@@ -91,7 +91,8 @@ LKC_API void lkc_rpc_result_free(lkc_rpc_result_t *r);
  *  arguments, an empty identity or method, bad options), LKC_ERR_STATE (not connected, or
  *  called on the room's engine thread, i.e. from a handler: use lkc_rpc_call_async
  *  there), LKC_ERR_WOULD_BLOCK (1000 calls already in flight), LKC_ERR_CLOSED (the room was
- *  closed or destroyed while it waited: it returns at once then).
+ *  closed or destroyed while it waited: it returns at once then), LKC_ERR_TIMEOUT (a
+ *  safety bound 10 s past both timeouts; the call's own timers end it before).
  *  Any thread but the engine thread. The room must stay valid until it returns (a
  *  concurrent lkc_room_destroy is fine: it waits for this call to leave). */
 LKC_API lkc_err_t lkc_rpc_call(lkc_room_t *room, const char *destination_identity, const char *method,
