@@ -5,10 +5,14 @@
  * a large response, 100 concurrent calls, answers from another thread, a second answer
  * (LKC_ERR_NOT_FOUND), the blocking call refused inside a handler and the async one used
  * there instead, a call by the server (RoomService.PerformRpc through Twirp), and a call
- * in flight when the callee leaves (1503). */
+ * in flight when the callee leaves (1503). Python 1.2.0 advertises client_protocol 2, so
+ * everything runs v2 (text streams) except a v1 phase in which the test makes lkc believe
+ * the peer advertises 0 (v1 requests and responses to the real SDK, 1402 and 1504 at the
+ * limit) and the server's calls (always v1). */
 #include <pthread.h>
 
 #include "events.h"
+#include "room/room_core.h"
 #include "interop.h"
 #include "peer.h"
 #include "twirp.h"
@@ -205,6 +209,21 @@ static int client_protocol_of(lkc_room_t *r, const char *identity)
     return cp;
 }
 
+/* Python 1.2.0 advertises client_protocol 2, so lkc talks v2 to it. To run the v1 paths
+ * against the real SDK (which still reads v1), the test sets the peer's client_protocol to
+ * 0 in lkc's own model (the storage the RPC part reads): lkc then sends v1 requests and
+ * v1 responses to it. Set again before each call, in case an update rewrote it. */
+static void pretend_v1(lkc_room_t *r, const char *identity)
+{
+    pthread_mutex_lock(&r->lock);
+    for (guint i = 0; r->remotes && i < r->remotes->len; i++) {
+        lkc_participant_info_t *p = g_ptr_array_index(r->remotes, i);
+        if (strcmp(p->identity, identity) == 0)
+            p->client_protocol = 0;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 /* --- async many --------------------------------------------------------------------- */
 
 static struct {
@@ -368,6 +387,48 @@ int main(void)
     CHECK(done == 100 && ok == 100, "100 concurrent calls: %d done, %d right", done, ok);
     fprintf(stderr, "lkc -> python: 100 concurrent calls in %lld ms\n",
             (long long)((g_get_monotonic_time() - t0) / 1000));
+
+    /* ---- v1 both ways with the real SDK (see pretend_v1) ---- */
+    pretend_v1(r, PY_ID);
+    res = call(r, PY_ID, "echo", "v1 hello", 0);
+    CHECK(res->error_code == 0, "v1 echo: %u %s", res->error_code, res->error_message);
+    CHECK_STR(res->payload, "v1 hello");
+    lkc_rpc_result_free(res);
+    pretend_v1(r, PY_ID);
+    res = call(r, PY_ID, "echo", at, 0); /* at the limit: a v1 packet */
+    CHECK_EQ_INT(res->error_code, 0);
+    CHECK_EQ_INT(res->payload_len, LKC_RPC_MAX_PAYLOAD);
+    lkc_rpc_result_free(res);
+    pretend_v1(r, PY_ID);
+    t0 = g_get_monotonic_time();
+    res = call(r, PY_ID, "echo", over, 0); /* over: refused before sending */
+    CHECK_EQ_INT(res->error_code, LKC_RPC_REQUEST_PAYLOAD_TOO_LARGE);
+    CHECK((g_get_monotonic_time() - t0) < 100000, "1402 was not at once");
+    lkc_rpc_result_free(res);
+    pretend_v1(r, PY_ID);
+    res = call(r, PY_ID, "fail", "{\"code\":4003,\"message\":\"v1 bad\",\"data\":\"v1 data\"}", 0);
+    CHECK_EQ_INT(res->error_code, 4003);
+    CHECK_STR(res->error_message, "v1 bad");
+    CHECK_STR(res->error_data, "v1 data");
+    lkc_rpc_result_free(res);
+    /* python calls lkc (still v2: lkc advertises 2); lkc answers in v1 packets */
+    pretend_v1(r, PY_ID);
+    JsonObject *v1o = py_call(py, "v1a", "echo", "", LKC_RPC_MAX_PAYLOAD, 0, 10000);
+    CHECK_STR(json_object_get_string_member(v1o, "event"), "rpc_result");
+    CHECK_EQ_INT(json_object_get_int_member(v1o, "payload_len"), LKC_RPC_MAX_PAYLOAD);
+    pretend_v1(r, PY_ID);
+    v1o = py_call(py, "v1b", "big", "15361", 0, 0, 10000); /* over the v1 limit: 1504 */
+    CHECK_STR(json_object_get_string_member(v1o, "event"), "rpc_error");
+    CHECK_EQ_INT(json_object_get_int_member(v1o, "code"), LKC_RPC_RESPONSE_PAYLOAD_TOO_LARGE);
+    fprintf(stderr, "v1 both ways with the Python SDK: ok (1402 and 1504 at the limit)\n");
+    /* back to what python advertises: the next participant update would do it too */
+    pthread_mutex_lock(&r->lock);
+    for (guint i = 0; r->remotes && i < r->remotes->len; i++) {
+        lkc_participant_info_t *p = g_ptr_array_index(r->remotes, i);
+        if (strcmp(p->identity, PY_ID) == 0)
+            p->client_protocol = py_cp;
+    }
+    pthread_mutex_unlock(&r->lock);
 
     /* ---- python -> lkc ---- */
     JsonObject *o = py_call(py, "p1", "echo", "from python", 0, 0, 10000);
