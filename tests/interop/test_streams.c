@@ -36,6 +36,7 @@ typedef struct rec {
     GString *text;            /* the first 4000 bytes */
     pthread_t reader;         /* pull mode: the thread blocked in lkc_stream_read */
     bool pull, joined;
+    int on_close_calls;
     lkc_stream_reader_t *r;
     char *who;                /* which lkc participant got it */
 } rec_t;
@@ -167,7 +168,7 @@ static void on_close(lkc_room_t *room, lkc_stream_reader_t *reader, const lkc_st
     coll_t *c = user;
     pthread_mutex_lock(&c->lock);
     rec_t *r = find(c, info->id);
-    CHECK(r && !r->closed, "on_close twice or for an unknown stream");
+    CHECK(r && ++r->on_close_calls == 1, "on_close twice or for an unknown stream");
     if (!r->pull)
         finish(c, r, info, st, reason);
     pthread_mutex_unlock(&c->lock);
