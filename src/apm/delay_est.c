@@ -85,17 +85,11 @@ static void decide(lkc_delay_est_t *e)
     }
     double norm = sqrt(e->p_far * e->p_near);
     double corr = norm > 0 ? e->acc[best] / norm : 0;
-#ifdef EST_TRACE
-    fprintf(stderr, "check best %zu corr %.2f margin %.2f pf %.3g pn %.3g\n", best, corr, e->acc[best] / (second > 0 ? second : 1e-9), e->p_far, e->p_near);
-#endif
     if (corr < MIN_CORR || e->acc[best] < MIN_MARGIN * second) {
         e->agree = 0;
         return;
     }
     int lag_ms = (int)lround((double)best * e->block_ms);
-#ifdef EST_TRACE
-    fprintf(stderr, "decide best %d corr %.2f margin %.2f pf %.3g pn %.3g\n", lag_ms, corr, e->acc[best] / (second > 0 ? second : 1e-9), e->p_far, e->p_near);
-#endif
     if (e->candidate >= 0 && abs(lag_ms - e->candidate) <= 2 * (int)ceil(e->block_ms))
         e->agree++;
     else
