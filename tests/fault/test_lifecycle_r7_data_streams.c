@@ -6,9 +6,10 @@
  * - B is closed (lkc_room_close) with a stream open: the reader ends ("the room was
  *   closed");
  * - the sender leaves mid-stream: B's reader ends with "the sender left the room";
- * - A is destroyed while a writer is open and while another thread is blocked in
- *   lkc_stream_write for room in the data queue: that write returns promptly, the open
- *   writer's next write and its close return LKC_ERR_CLOSED (the writer outlived its room).
+ * - A is destroyed while a writer is open, while another thread is blocked in
+ *   lkc_stream_write for room in the data queue and a third is in a 12 MiB
+ *   lkc_stream_send_bytes: both return promptly, the open writer's next write and its
+ *   close return LKC_ERR_CLOSED (the writer outlived its room).
  * The thread and fd counts are back at the baseline (taken after the first case) at the end. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -256,7 +257,29 @@ static void *write_thread(void *p)
     return NULL;
 }
 
-/* A is destroyed with a writer blocked for room in the data queue and another open. */
+typedef struct {
+    lkc_room_t *room;
+    int rc;
+    int64_t returned_us;
+} sender_t;
+
+static void *send_thread(void *p)
+{
+    sender_t *sd = p;
+    size_t n = 12u << 20; /* more than lkc's queue: sent in parts, each waiting for room */
+    uint8_t *d = g_malloc0(n);
+    lkc_stream_options_t o;
+    lkc_stream_options_init(&o);
+    o.topic = "t";
+    o.compress = false;
+    sd->rc = lkc_stream_send_bytes(sd->room, d, n, &o, NULL);
+    sd->returned_us = g_get_monotonic_time();
+    g_free(d);
+    return NULL;
+}
+
+/* A is destroyed with a writer blocked for room in the data queue, a one-shot send under
+ * way in another thread, and another writer open. */
 static void destroy_under_writer(void)
 {
     char *room = lkc_test_room_name("r7-streams-3");
@@ -267,12 +290,19 @@ static void destroy_under_writer(void)
     lkc_stream_writer_t *idle = open_and_write(a, 10);
     lkc_stream_writer_t *busy = open_and_write(a, 10); /* timeout -1: waits for room */
     writer_t wr = {.w = busy, .rc = 1};
-    pthread_t th;
+    pthread_t th, th2;
     CHECK(pthread_create(&th, NULL, write_thread, &wr) == 0, "pthread_create");
+    sender_t sd = {.room = a, .rc = 1};
+    CHECK(pthread_create(&th2, NULL, send_thread, &sd) == 0, "pthread_create");
     g_usleep(500000); /* 1 MiB writes, far faster than the network: the queue is full */
     int64_t t0 = g_get_monotonic_time();
     lkc_room_destroy(a);
     pthread_join(th, NULL);
+    pthread_join(th2, NULL);
+    fprintf(stderr, "one-shot send of 12 MiB under way: %s %lld us after the destroy began\n", lkc_err_str(sd.rc),
+            (long long)(sd.returned_us - t0));
+    CHECK(sd.rc == LKC_ERR_CLOSED || sd.rc == LKC_ERR_STATE, "the send returned %s", lkc_err_str(sd.rc));
+    CHECK(sd.returned_us - t0 < 3 * PROMPT_US, "the send returned late");
     fprintf(stderr, "writer blocked for room: %d MiB taken, then %s %lld us after the destroy began\n",
             wr.writes, lkc_err_str(wr.rc), (long long)(wr.returned_us - t0));
     CHECK(wr.rc == LKC_ERR_CLOSED || wr.rc == LKC_ERR_STATE, "the blocked write returned %s", lkc_err_str(wr.rc));
