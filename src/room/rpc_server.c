@@ -206,7 +206,7 @@ void lkc__rpc_stream_chunk(lkc_room_t *room, lkc_stream_reader_t *reader, const 
     (void)room;
     lkc__rpc_t *r = user;
     incoming_t *in = r ? g_hash_table_lookup(r->incoming, reader) : NULL;
-    if (!in || in->over)
+    if (!in || in->over || !data || len == 0)
         return;
     if (in->text->len + len > LKC__RPC_MAX_V2_PAYLOAD) {
         in->over = true;
