@@ -273,15 +273,17 @@ static double energy(const int16_t *x, size_t n)
 }
 
 /* Takes this unit's far end out of the history (under the lock): the lag-0 unit for
- * the estimator, and the canceller's reference at the delay in use. */
-static int take_far(lkc_apm_t *a)
+ * the estimator, and the canceller's reference at the delay in use. Returns whether the
+ * delay is being estimated (then far0 was filled). */
+static bool take_far(lkc_apm_t *a)
 {
     int rate = a->o.sample_rate;
     pthread_mutex_lock(&a->lock);
     if (lkc_far_ring_advance(&a->ring))
         a->stats.realigns++;
     int delay = a->delay_set;
-    if (delay == LKC_APM_DELAY_ESTIMATE)
+    bool estimating = delay == LKC_APM_DELAY_ESTIMATE;
+    if (estimating)
         delay = lkc_delay_est_get(a->est);
     long lag = delay < 0 ? 0 : (long)rate * (delay > LAG_MARGIN_MS ? delay - LAG_MARGIN_MS : 0) / 1000;
     /* a move within the margin is absorbed by the filter: keep the alignment (and what
@@ -290,7 +292,7 @@ static int take_far(lkc_apm_t *a)
     bool moved = a->lag_in_use < 0 || labs(lag - a->lag_in_use) > half_margin;
     if (!moved)
         lag = a->lag_in_use;
-    if (a->delay_set == LKC_APM_DELAY_ESTIMATE)
+    if (estimating)
         lkc_far_ring_read(&a->ring, 0, a->far0, a->unit);
     lkc_far_ring_read(&a->ring, (size_t)lag, a->far, a->unit);
     a->stats.delay_ms = delay;
@@ -299,7 +301,7 @@ static int take_far(lkc_apm_t *a)
         for (int c = 0; c < a->o.channels; c++)
             speex_echo_state_reset(a->ch[c].ec);
     a->lag_in_use = lag;
-    return a->delay_set == LKC_APM_DELAY_ESTIMATE;
+    return estimating;
 }
 
 static void process_unit(lkc_apm_t *a, int16_t *pcm)
