@@ -98,6 +98,27 @@ static void far_ring(void)
     lkc_far_ring_free(NULL);
 }
 
+/* Sound cards' clocks differ: render a little faster or slower than capture. The
+ * cursor follows in steps no larger than the slack, each one counted. */
+static void far_ring_drift(void)
+{
+    for (int dir = -1; dir <= 1; dir += 2) {
+        lkc_far_ring_t r;
+        CHECK_OK(lkc_far_ring_init(&r, 4000, 160, 64));
+        int16_t in[170] = {0};
+        int realigns = 0;
+        for (int u = 0; u < 1000; u++) {
+            lkc_far_ring_push(&r, in, (size_t)(160 + dir), 1); /* 0.6 % off */
+            realigns += lkc_far_ring_advance(&r);
+            int64_t off = r.written - 160 - r.cursor;
+            CHECK(off <= 64 && off >= -64, "cursor %lld samples off after %d units", (long long)off, u);
+        }
+        /* 1000 samples of drift in steps of just over 64 */
+        CHECK(realigns >= 12 && realigns <= 16, "%d realigns for 1000 samples of drift (%+d)", realigns, dir);
+        lkc_far_ring_free(&r);
+    }
+}
+
 static void delay_estimator(void)
 {
     CHECK(lkc_delay_est_create(16000, 4, 500) == NULL, "unit of 4 accepted");
@@ -144,6 +165,7 @@ int main(void)
 {
     RUN(high_pass);
     RUN(far_ring);
+    RUN(far_ring_drift);
     RUN(delay_estimator);
     return 0;
 }
