@@ -100,10 +100,10 @@ LKC_API lkc_err_t lkc_apm_set_stream_delay_ms(lkc_apm_t *apm, int delay_ms);
 typedef struct lkc_apm_stats {
     uint64_t capture_frames;  /**< capture units processed */
     uint64_t render_samples;  /**< far-end samples per channel received */
-    /** Echo return loss enhancement over the last ~2 s of far-end activity, in dB
-     *  (energy into the canceller / energy out, measured by lkc while the far end
-     *  plays); 0 until the far end has played. Near-end speech lowers it: a figure, not
-     *  a test. */
+    /** Echo return loss enhancement in dB: energy into the processing / energy out (of
+     *  the first channel) while the far end plays, in blocks of 200 ms of far-end sound;
+     *  the median of the last 10 blocks. 0 until the first block. Near-end speech in
+     *  more than half of them lowers it: a figure, not a test. */
     double erle_db;
     /** The delay in use, in ms: the one set, or the estimate (-1 while none yet). */
     int delay_ms;

@@ -33,8 +33,13 @@
 #define REALIGN_SLACK_MS 40
 #define HPF_HZ 80.0
 #define AGC_LEVEL 16000.f
-/* ERLE statistics count units whose far end is above about -50 dBFS RMS */
+/* ERLE statistics count units whose far end is above about -50 dBFS RMS, in blocks of
+ * 20 such units (energy in / energy out per block, so loud units weigh as in any ERLE);
+ * the figure is the median of the last 10 blocks (about 2 s of far-end sound), so that
+ * near-end speech (double talk) in fewer than half of them does not move it */
 #define FAR_ACTIVE_RMS 100.0
+#define ERLE_BLOCK_UNITS 20
+#define ERLE_BLOCKS 10
 
 typedef struct apm_chan {
     lkc_hpf_t hpf;
@@ -57,7 +62,13 @@ struct lkc_apm {
     lkc_delay_est_t *est;
     long lag_in_use; /* samples; -1 before the first unit */
     int16_t *in, *out, *far, *far0;
-    double e_in, e_out, erle_forget;
+    double blk_in, blk_out; /* energies of the far-active units of this ERLE block */
+    unsigned blk_units;
+    bool blk_done; /* a block completed in this unit: its figure goes to the ring */
+
+    /* under `lock`: the last ERLE_BLOCKS block figures (dB), for the median */
+    float erle_ring[ERLE_BLOCKS];
+    size_t erle_n, erle_pos;
 };
 
 void lkc_apm_options_init(lkc_apm_options_t *o)
@@ -178,7 +189,6 @@ lkc_err_t lkc_apm_create(const lkc_apm_options_t *opts, lkc_apm_t **out)
     a->delay_set = o.stream_delay_ms;
     a->lag_in_use = -1;
     a->stats.delay_ms = o.stream_delay_ms;
-    a->erle_forget = 1.0 - 1.0 / 200.0; /* ~2 s of 10 ms units */
     pthread_mutex_init(&a->lock, NULL);
     pthread_mutex_init(&a->cap_lock, NULL);
     size_t rate = (size_t)o.sample_rate;
@@ -254,13 +264,24 @@ lkc_err_t lkc_apm_set_stream_delay_ms(lkc_apm_t *a, int delay_ms)
     return LKC_OK;
 }
 
+static int cmp_float(const void *x, const void *y)
+{
+    float p = *(const float *)x, q = *(const float *)y;
+    return p < q ? -1 : p > q;
+}
+
 lkc_err_t lkc_apm_get_stats(lkc_apm_t *a, lkc_apm_stats_t *out)
 {
     if (!a || !out)
         return LKC_ERR_INVALID_ARG;
+    float v[ERLE_BLOCKS];
     pthread_mutex_lock(&a->lock);
     *out = a->stats;
+    size_t n = a->erle_n;
+    memcpy(v, a->erle_ring, n * sizeof *v);
     pthread_mutex_unlock(&a->lock);
+    qsort(v, n, sizeof *v, cmp_float);
+    out->erle_db = n ? v[n / 2] : 0;
     return LKC_OK;
 }
 
@@ -331,17 +352,28 @@ static void process_unit(lkc_apm_t *a, int16_t *pcm)
         if (ch->pp)
             speex_preprocess_run(ch->pp, cur);
         if (c == 0 && far_active) {
-            a->e_in = a->e_in * a->erle_forget + e_in;
-            a->e_out = a->e_out * a->erle_forget + energy(cur, n);
+            a->blk_in += e_in;
+            a->blk_out += energy(cur, n);
+            a->blk_done = ++a->blk_units == ERLE_BLOCK_UNITS;
         }
         for (size_t i = 0; i < n; i++)
             pcm[i * (size_t)nch + (size_t)c] = cur[i];
     }
     pthread_mutex_lock(&a->lock);
     a->stats.capture_frames++;
-    if (a->e_in > 0)
-        a->stats.erle_db = 10.0 * log10(a->e_in / (a->e_out > 1.0 ? a->e_out : 1.0));
+    if (a->blk_done) {
+        double in = a->blk_in > 1.0 ? a->blk_in : 1.0, out = a->blk_out > 1.0 ? a->blk_out : 1.0;
+        a->erle_ring[a->erle_pos] = (float)(10.0 * log10(in / out));
+        a->erle_pos = (a->erle_pos + 1) % ERLE_BLOCKS;
+        if (a->erle_n < ERLE_BLOCKS)
+            a->erle_n++;
+    }
     pthread_mutex_unlock(&a->lock);
+    if (a->blk_done) {
+        a->blk_in = a->blk_out = 0;
+        a->blk_units = 0;
+        a->blk_done = false;
+    }
 }
 
 lkc_err_t lkc_apm_process_capture(lkc_apm_t *a, int16_t *pcm, size_t frames)

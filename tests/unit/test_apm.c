@@ -35,8 +35,9 @@ static void echo_case(int rate, int delay_ms, bool known)
     CHECK(r.erle_db >= 20, "ERLE %.1f dB after 2 s (bound 20, goal 25)", r.erle_db);
     CHECK(fabs(r.dt_db) <= 3, "near end changed %.1f dB in double talk (bound 3)", r.dt_db);
     CHECK(r.erle_after_db >= 20, "ERLE %.1f dB after double talk", r.erle_after_db);
-    /* the stats' ERLE still counts the double talk: only roughly there */
-    CHECK(r.stats.erle_db > 3, "the stats' ERLE %.1f", r.stats.erle_db);
+    /* the stats' figure: its last 10 blocks of far-end sound reach back into the double
+     * talk (4-6 s), which pulls the median down a little */
+    CHECK(r.stats.erle_db >= 15, "the stats' ERLE %.1f", r.stats.erle_db);
     CHECK_EQ_INT(r.stats.capture_frames, s.n / (size_t)(rate / 100));
     if (!known)
         CHECK(abs(r.stats.delay_ms - delay_ms) <= 15, "estimated %d ms, echo at %d ms", r.stats.delay_ms,
