@@ -102,7 +102,8 @@ typedef struct lkc_stream_options {
 /** Fills `o` with the defaults (and its struct_size). Any thread. */
 LKC_API void lkc_stream_options_init(lkc_stream_options_t *o);
 
-/** Sends `len` bytes of UTF-8 text as one whole text stream (total_length set). When every
+/** Sends `len` bytes of UTF-8 text (not valid UTF-8: LKC_ERR_INVALID_ARG, nothing sent)
+ *  as one whole text stream (total_length set). When every
  *  recipient (the destinations, or everyone in the room) speaks data streams v2 and it
  *  fits, it goes as one packet (deflated when all accept it and it shrinks); else header,
  *  15000-byte chunks cut between characters, trailer. `id_out` (NULL or
@@ -143,9 +144,9 @@ LKC_API lkc_err_t lkc_stream_open_text(lkc_room_t *room, const lkc_stream_option
                                        lkc_stream_writer_t **out);
 LKC_API lkc_err_t lkc_stream_open_bytes(lkc_room_t *room, const lkc_stream_options_t *opts,
                                         lkc_stream_writer_t **out);
-/** Sends `len` bytes (text: UTF-8; an incomplete character at the end is held back and
- *  sent with the next write or the close, so no chunk splits a character) as chunks of
- *  up to 15000 bytes. All or nothing: the whole write is queued, or (LKC_ERR_WOULD_BLOCK
+/** Sends `len` bytes (text: UTF-8, else LKC_ERR_INVALID_ARG and nothing taken; an
+ *  incomplete character at the end is held back and sent with the next write or the
+ *  close, so no chunk splits a character) as chunks of up to 15000 bytes. All or nothing: the whole write is queued, or (LKC_ERR_WOULD_BLOCK
  *  after the writer's timeout) none of it, and the app may write it again.
  *  LKC_ERR_CLOSED when the room was destroyed or the connection was re-established since
  *  the open (a full reconnect: the recipients' stream ended; the log says so),

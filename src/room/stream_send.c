@@ -171,6 +171,8 @@ lkc_err_t lkc__stream_send_oneshot(lkc_room_t *room, bool text, const void *data
 {
     if (!room || (!data && len))
         return LKC_ERR_INVALID_ARG;
+    if (text && len && !g_utf8_validate(data, (gssize)len, NULL))
+        return LKC_ERR_INVALID_ARG; /* recipients decode text as UTF-8: refuse it here, clearly */
     lkc_stream_options_t o;
     lkc_err_t rc = lkc__stream_opts(opts, &o);
     if (rc != LKC_OK)

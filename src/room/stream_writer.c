@@ -137,38 +137,52 @@ static void add_chunks(lkc_stream_writer_t *w, GPtrArray *p, const uint8_t *data
     }
 }
 
+/* The write itself (w->lock held, the room entered). */
+static lkc_err_t write_chunks(lkc_stream_writer_t *w, lkc_room_t *room, const void *data, size_t len)
+{
+    /* what was held back, then the new bytes; a new incomplete character is held back */
+    size_t total = w->carry_len + len;
+    uint8_t *all = g_malloc(total ? total : 1);
+    memcpy(all, w->carry, w->carry_len);
+    if (len)
+        memcpy(all + w->carry_len, data, len);
+    size_t hold = w->text ? lkc__utf8_incomplete_tail(all, total) : 0;
+    if (w->text && !g_utf8_validate((const char *)all, (gssize)(total - hold), NULL)) {
+        g_free(all);
+        return LKC_ERR_INVALID_ARG; /* nothing taken: the writer is as it was */
+    }
+    uint64_t index = w->next_index;
+    GPtrArray *p = g_ptr_array_new_with_free_func(lkc__outgoing_free);
+    add_chunks(w, p, all, total - hold, &index);
+    lkc_err_t rc = LKC_OK;
+    if (p->len)
+        rc = lkc__stream_post(room, p, w->timeout_ms, false);
+    else
+        g_ptr_array_unref(p);
+    if (rc == LKC_OK) { /* only now: a refused write leaves the writer as it was */
+        w->next_index = index;
+        memcpy(w->carry, all + total - hold, hold);
+        w->carry_len = hold;
+    }
+    g_free(all);
+    return rc;
+}
+
 lkc_err_t lkc_stream_write(lkc_stream_writer_t *w, const void *data, size_t len)
 {
     if (!w || (!data && len))
         return LKC_ERR_INVALID_ARG;
     pthread_mutex_lock(&w->lock);
     lkc_room_t *room = enter(w);
-    lkc_err_t rc = LKC_OK;
-    if (!room) {
+    lkc_err_t rc;
+    if (!room)
         rc = LKC_ERR_CLOSED;
-    } else if (!same_epoch(w, room)) {
+    else if (!same_epoch(w, room))
         rc = LKC_ERR_CLOSED;
-    } else if (!lkc__data_live(room)) {
+    else if (!lkc__data_live(room))
         rc = LKC_ERR_STATE;
-    } else {
-        /* what was held back, then the new bytes; a new incomplete character is held back */
-        size_t total = w->carry_len + len;
-        uint8_t *all = g_malloc(total ? total : 1);
-        memcpy(all, w->carry, w->carry_len);
-        if (len)
-            memcpy(all + w->carry_len, data, len);
-        size_t hold = w->text ? lkc__utf8_incomplete_tail(all, total) : 0;
-        uint64_t index = w->next_index;
-        GPtrArray *p = g_ptr_array_new_with_free_func(lkc__outgoing_free);
-        add_chunks(w, p, all, total - hold, &index);
-        rc = p->len ? lkc__stream_post(room, p, w->timeout_ms, false) : (g_ptr_array_unref(p), LKC_OK);
-        if (rc == LKC_OK) { /* only now: a refused write leaves the writer as it was */
-            w->next_index = index;
-            memcpy(w->carry, all + total - hold, hold);
-            w->carry_len = hold;
-        }
-        g_free(all);
-    }
+    else
+        rc = write_chunks(w, room, data, len);
     if (room)
         lkc__room_leave(room);
     pthread_mutex_unlock(&w->lock);

@@ -640,6 +640,17 @@ static void lkc_to_python(ctx_t *t)
     CHECK_EQ_INT(lkc_stream_send_text(t->a, "x", 1, &raw, id), LKC_ERR_INVALID_ARG);
     CHECK_EQ_INT(lkc_stream_send_text(NULL, "x", 1, NULL, id), LKC_ERR_INVALID_ARG);
     CHECK_EQ_INT(lkc_stream_open_text(t->a, NULL, NULL), LKC_ERR_INVALID_ARG);
+    /* text that is not UTF-8 is refused, nothing sent; a writer stays usable */
+    CHECK_EQ_INT(lkc_stream_send_text(t->a, "ok \xff", 4, NULL, id), LKC_ERR_INVALID_ARG);
+    o.topic = "stream.text";
+    CHECK_OK(lkc_stream_open_text(t->a, &o, &w));
+    CHECK_OK(lkc_stream_write(w, "\xe2\x82", 2));          /* the start of a euro sign: held */
+    CHECK_EQ_INT(lkc_stream_write(w, "\xff", 1), LKC_ERR_INVALID_ARG);
+    CHECK_OK(lkc_stream_write(w, "\xac!", 2));              /* its end */
+    g_strlcpy(id, lkc_stream_writer_id(w), sizeof id);
+    CHECK_OK(lkc_stream_close(w, NULL, 0));
+    p = py_got(t->py, true, id, 15000);
+    CHECK_STR(str(p, "text"), "€!");
 }
 
 /* A writer much faster than the network: with timeout 0 it is told LKC_ERR_WOULD_BLOCK
