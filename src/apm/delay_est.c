@@ -121,7 +121,7 @@ void lkc_delay_est_feed(lkc_delay_est_t *e, const int16_t *far, const int16_t *n
         }
         /* no decision on too little far-end sound: a few blocks of noise can correlate
          * well by chance */
-        if (++e->since_check >= CHECK_EVERY && e->far_active * e->block_ms >= MIN_FAR_MS) {
+        if (++e->since_check >= CHECK_EVERY && (double)e->far_active * e->block_ms >= MIN_FAR_MS) {
             e->since_check = 0;
             decide(e);
         }
