@@ -90,7 +90,11 @@ LKC_API lkc_err_t lkc_apm_process_capture(lkc_apm_t *apm, int16_t *pcm, size_t f
 
 /** Gives `frames` samples per channel of interleaved far-end PCM (render_channels),
  *  what the speaker plays, as close as possible to when it is handed to the sound
- *  device. Any size; `pcm` is only read. The speaker's thread (see Threads above). */
+ *  device. Any size, but at the pace of playout: the far end is aligned by when it
+ *  arrives, so a block handed over long before it plays (more than about 40 ms ahead of
+ *  the rest, e.g. a whole second queued at once) makes the alignment jump (counted in
+ *  the stats' realigns); feed it from the sound device's callback or writer thread, in
+ *  its period. `pcm` is only read. The speaker's thread (see Threads above). */
 LKC_API lkc_err_t lkc_apm_process_render(lkc_apm_t *apm, const int16_t *pcm, size_t frames);
 
 /** Sets the stream delay (0..500 ms) or LKC_APM_DELAY_ESTIMATE; takes effect at the
