@@ -417,9 +417,21 @@ static void on_header(lkc__streams_t *s, const Livekit__DataStream__Header *h, c
     watch_idle(s);
 }
 
-static void on_chunk(lkc__streams_t *s, const Livekit__DataStream__Chunk *c)
+/* The open stream `id`. Its chunks and trailer may come with another identity than its
+ * header: an agent's transcription header carries the user's identity (sent on its
+ * behalf, kept by the server for text-stream headers from agents only), its chunks the
+ * agent's. So the stream id alone says which stream a packet belongs to. */
+static instream_t *find_open(lkc__streams_t *s, const char *id, const char *sender)
 {
-    instream_t *st = c->stream_id ? g_hash_table_lookup(s->open, c->stream_id) : NULL;
+    instream_t *st = id ? g_hash_table_lookup(s->open, id) : NULL;
+    if (st && strcmp(st->sender, sender) != 0)
+        LKC_LOGD(MOD, "stream %s: a packet from %s, its header from %s (on behalf)", id, sender, st->sender);
+    return st;
+}
+
+static void on_chunk(lkc__streams_t *s, const Livekit__DataStream__Chunk *c, const char *sender)
+{
+    instream_t *st = find_open(s, c->stream_id, sender);
     if (!st)
         return; /* a stream nobody reads, or one that ended */
     if (c->chunk_index != st->next_index) {
@@ -437,9 +449,9 @@ static void on_chunk(lkc__streams_t *s, const Livekit__DataStream__Chunk *c)
         deliver(s, st, c->content.data, c->content.len);
 }
 
-static void on_trailer(lkc__streams_t *s, const Livekit__DataStream__Trailer *t)
+static void on_trailer(lkc__streams_t *s, const Livekit__DataStream__Trailer *t, const char *sender)
 {
-    instream_t *st = t->stream_id ? g_hash_table_lookup(s->open, t->stream_id) : NULL;
+    instream_t *st = find_open(s, t->stream_id, sender);
     if (!st)
         return;
     if (st->compressed && !st->z_done)
@@ -467,11 +479,11 @@ void lkc__streams_on_packet(lkc__streams_t *s, const Livekit__DataPacket *dp, co
         break;
     case LIVEKIT__DATA_PACKET__VALUE_STREAM_CHUNK:
         if (dp->stream_chunk)
-            on_chunk(s, dp->stream_chunk);
+            on_chunk(s, dp->stream_chunk, sender ? sender : "");
         break;
     case LIVEKIT__DATA_PACKET__VALUE_STREAM_TRAILER:
         if (dp->stream_trailer)
-            on_trailer(s, dp->stream_trailer);
+            on_trailer(s, dp->stream_trailer, sender ? sender : "");
         break;
     default: break;
     }

@@ -102,16 +102,21 @@ static lkc__streams_t *new_streams(GMainContext *ctx)
     return lkc__streams_new(room, ctx, &(lkc__streams_ports_t){.present = present, .user = NULL});
 }
 
-/* Feeds packets (lkc__outgoing_t*) as if they came from alice. */
-static void feed(lkc__streams_t *s, GPtrArray *pkts, guint from, guint to)
+/* Feeds packets (lkc__outgoing_t*) as if they came from `who`. */
+static void feed_from(lkc__streams_t *s, GPtrArray *pkts, guint from, guint to, const char *who)
 {
     for (guint i = from; i < to && i < pkts->len; i++) {
         const lkc__outgoing_t *o = g_ptr_array_index(pkts, i);
         Livekit__DataPacket *dp = livekit__data_packet__unpack(NULL, o->len, o->encoded);
         CHECK(dp != NULL, "packet %u", i);
-        lkc__streams_on_packet(s, dp, "alice");
+        lkc__streams_on_packet(s, dp, who);
         livekit__data_packet__free_unpacked(dp, NULL);
     }
+}
+
+static void feed(lkc__streams_t *s, GPtrArray *pkts, guint from, guint to)
+{
+    feed_from(s, pkts, from, to, "alice");
 }
 
 static void feed_all(lkc__streams_t *s, GPtrArray *pkts)
@@ -391,6 +396,17 @@ static void test_bad_order_and_ends(void)
     feed(s, p, 2, 3);
     CHECK_EQ_INT(seen.last_status, LKC_ERR_PROTOCOL);
     feed(s, p, 3, p->len);
+    g_ptr_array_unref(p);
+
+    /* chunks and trailer from another identity than the header (an agent's transcript,
+     * its header sent on the user's behalf) belong to the stream all the same */
+    seen_reset();
+    p = lkc__stream_encode_oneshot(&h, data, 60000, false, false);
+    feed(s, p, 0, 2);
+    feed_from(s, p, 2, p->len, "agent");
+    CHECK_EQ_INT(seen.closes, 1);
+    CHECK_EQ_INT(seen.last_status, LKC_OK);
+    CHECK_EQ_INT(lkc_stream_reader_received(seen.held), 60000);
     g_ptr_array_unref(p);
 
     /* the trailer has a reason: an abnormal end */
