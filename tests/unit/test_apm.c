@@ -57,6 +57,42 @@ static void echo_estimated_delay(void)
     echo_case(16000, 150, false);
 }
 
+/* The speaker's period need not be the microphone's: render in 20 ms and in 5 ms
+ * pieces while capture goes in 10 ms units (one device loop, so the pieces interleave
+ * as two sound cards' callbacks would). */
+static void echo_render_periods(void)
+{
+    apm_echo_scn_t s;
+    CHECK(apm_echo_scn_make(&s, 16000, 80) == 0, "out of memory");
+    static const size_t period[] = {320, 80};
+    for (int k = 0; k < 2; k++) {
+        lkc_apm_options_t o = aec_only(16000, 80);
+        lkc_apm_t *a = NULL;
+        CHECK_OK(lkc_apm_create(&o, &a));
+        int16_t *out = malloc(s.n * sizeof *out);
+        CHECK(out != NULL, "out of memory");
+        memcpy(out, s.mic, s.n * sizeof *out);
+        size_t rendered = 0;
+        for (size_t f = 0; f + 160 <= s.n; f += 160) {
+            while (rendered < f + 160 && rendered + period[k] <= s.n) { /* what has played by now */
+                CHECK_OK(lkc_apm_process_render(a, s.far + rendered, period[k]));
+                rendered += period[k];
+            }
+            CHECK_OK(lkc_apm_process_capture(a, out + f, 160));
+        }
+        lkc_apm_stats_t st;
+        CHECK_OK(lkc_apm_get_stats(a, &st));
+        double erle = sig_db(sig_energy_s16(s.mic, 2 * 16000, 4 * 16000), sig_energy_s16(out, 2 * 16000, 4 * 16000));
+        fprintf(stderr, "   render in %zu ms pieces: ERLE %.1f dB, %llu realigns\n", period[k] / 16, erle,
+                (unsigned long long)st.realigns);
+        CHECK(erle >= 20, "ERLE %.1f dB with render in %zu-sample pieces", erle, period[k]);
+        CHECK_EQ_INT(st.realigns, 0);
+        free(out);
+        lkc_apm_destroy(a);
+    }
+    apm_echo_scn_free(&s);
+}
+
 static void noise(void)
 {
     lkc_apm_options_t o;
@@ -80,6 +116,7 @@ int main(void)
 {
     RUN(echo_known_delay);
     RUN(echo_estimated_delay);
+    RUN(echo_render_periods);
     RUN(noise);
     return 0;
 }
