@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "join.h"
+#include "join_devices.h"
 #include "output.h"
 #include "view.h"
 
@@ -41,6 +42,10 @@ static int usage(FILE *to)
             "  --rpc-call ID:METHOD:PAYLOAD  call METHOD of participant ID (repeatable)\n"
             "  --set-attribute K=V set one of our attributes (repeatable; empty V deletes K)\n"
             "  --set-metadata S    set our metadata\n"
+            "  --mic[=NAME]        publish a microphone (default input; NAME or id: `lkc devices`)\n"
+            "  --speaker[=NAME]    play everyone heard on a speaker (default output)\n"
+            "  --no-aec, --no-ns, --no-agc  turn off echo cancellation, noise suppression or\n"
+            "                      gain control of --mic (all on by default; AEC with --speaker)\n"
             "  --stats             print stats every 2 s (--stats-interval S to change)\n"
             "  --json              events as JSON lines on stdout\n"
             "  --connect-timeout MS  give up joining after MS (default 10000)\n"
@@ -65,7 +70,8 @@ static int parse(int argc, char **argv, join_opts_t *o)
 {
     enum { O_URL = 256, O_TOKEN, O_ROOM, O_IDENTITY, O_NAME, O_DURATION, O_JSON, O_CTIMEOUT, O_TONE, O_WAV,
            O_LOOP, O_RECORD, O_SEND, O_TOPIC, O_LOSSY, O_TO, O_RPC, O_STATS, O_STATS_INT, O_DTX, O_HELP,
-           O_SEND_TEXT, O_SEND_FILE, O_RPC_CALL, O_SET_ATTR, O_SET_META };
+           O_SEND_TEXT, O_SEND_FILE, O_RPC_CALL, O_SET_ATTR, O_SET_META, O_MIC, O_SPEAKER, O_NO_AEC, O_NO_NS,
+           O_NO_AGC };
     static const struct option opts[] = {
         {"url", required_argument, 0, O_URL},           {"token", required_argument, 0, O_TOKEN},
         {"room", required_argument, 0, O_ROOM},         {"identity", required_argument, 0, O_IDENTITY},
@@ -81,6 +87,8 @@ static int parse(int argc, char **argv, join_opts_t *o)
         {"send-text", required_argument, 0, O_SEND_TEXT}, {"send-file", required_argument, 0, O_SEND_FILE},
         {"rpc-call", required_argument, 0, O_RPC_CALL},   {"set-attribute", required_argument, 0, O_SET_ATTR},
         {"set-metadata", required_argument, 0, O_SET_META},
+        {"mic", optional_argument, 0, O_MIC},             {"speaker", optional_argument, 0, O_SPEAKER},
+        {"no-aec", no_argument, 0, O_NO_AEC}, {"no-ns", no_argument, 0, O_NO_NS}, {"no-agc", no_argument, 0, O_NO_AGC},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -155,6 +163,20 @@ static int parse(int argc, char **argv, join_opts_t *o)
             break;
         }
         case O_SET_META: o->metadata = optarg; break;
+        case O_MIC:
+        case O_SPEAKER: {
+            /* --mic=NAME, or --mic NAME: join takes no positional arguments, so a word
+             * after it that is not an option is its device */
+            const char *name = optarg;
+            if (!name && optind < argc && argv[optind][0] != '-')
+                name = argv[optind++];
+            *(c == O_MIC ? &o->mic : &o->speaker) = true;
+            *(c == O_MIC ? &o->mic_name : &o->speaker_name) = name;
+            break;
+        }
+        case O_NO_AEC: o->no_aec = true; break;
+        case O_NO_NS: o->no_ns = true; break;
+        case O_NO_AGC: o->no_agc = true; break;
         case O_STATS: o->stats = true; break;
         case O_STATS_INT:
             if (!parse_seconds(optarg, &o->stats_interval) || o->stats_interval < 0.1)
@@ -471,6 +493,11 @@ int cmd_join(int argc, char **argv)
         if (o.rpc_echo)
             join_rpc_register(&s);
     }
+    if (err == LKC_OK && join_devices_start(&s) != 0) { /* a wrong device fails before the join */
+        lkc_free(minted);
+        status = 1;
+        goto out;
+    }
     if (err == LKC_OK)
         err = lkc_room_connect(s.room, o.url, token);
     lkc_free(minted);
@@ -498,6 +525,7 @@ int cmd_join(int argc, char **argv)
     lkc_room_close(s.room);
     cli_pub_stop(s.pub);
     join_stop_listeners(&s);
+    join_devices_stop();
     view_end();
     if (logging_to_view)
         lkc_set_log(lkc_log_level(), NULL, NULL);

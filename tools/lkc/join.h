@@ -46,6 +46,11 @@ typedef struct join_opts {
     const char *metadata;                   /* --set-metadata */
     bool stats;
     double stats_interval;    /* seconds */
+    bool mic;                 /* --mic[=NAME]: publish a microphone */
+    const char *mic_name;     /* NULL: the default input */
+    bool speaker;             /* --speaker[=NAME]: play what is heard */
+    const char *speaker_name; /* NULL: the default output */
+    bool no_aec, no_ns, no_agc; /* --no-aec, --no-ns, --no-agc */
 } join_opts_t;
 
 typedef struct join_session {

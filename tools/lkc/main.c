@@ -13,6 +13,7 @@ static int usage(void)
             "  token    print an access token (needs LIVEKIT_API_KEY/LIVEKIT_API_SECRET)\n"
             "  join     join a room and print what happens\n"
             "  demo     two participants talk to each other through a server\n"
+            "  devices  list the sound inputs and outputs (for join --mic/--speaker)\n"
             "Run `lkc <command> --help` for the options of one command.\n",
             lkc_version());
     return 2;
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
         return cmd_server(argc, argv);
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(argc, argv);
+    if (strcmp(cmd, "devices") == 0) { int cmd_devices(int, char **); return cmd_devices(argc, argv); } /* join_devices.h */
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("lkc %s\n", lkc_version());
         return 0;

@@ -44,6 +44,8 @@ static struct {
     struct { char segment[64]; char line[200]; } transcript[MAX_TRANSCRIPT];
     int n_transcript;
     int drawn_lines;   /* lines of the last render, to move back over them */
+    bool has_input;    /* --mic: the microphone's level is shown */
+    double input_rms;
 } v;
 
 static void copy(char *dst, size_t n, const char *src)
@@ -275,6 +277,11 @@ static void draw(bool final)
     put(width, "lkc  room %s  as %s  [%s]  %.1f s", v.room, v.identity, v.state, out_now_ms() / 1000.0);
     if (*v.local)
         put(width, "  you publish: %s", v.local);
+    if (v.has_input) {
+        char bar[METER + 1];
+        meter(bar, v.input_rms);
+        put(width, "  your microphone: [%s] %6.1f dBFS", bar, v.input_rms);
+    }
     int shown = 0;
     for (int i = 0; i < MAX_PEOPLE; i++) {
         vperson_t *p = &v.people[i];
@@ -316,6 +323,14 @@ static void draw(bool final)
         put(width, "  Ctrl-C leaves the room");
     printf("\x1b[J"); /* clear what a longer previous view left below */
     fflush(stdout);
+}
+
+void view_input_level(double rms_dbfs)
+{
+    pthread_mutex_lock(&lock);
+    v.has_input = true;
+    v.input_rms = rms_dbfs;
+    pthread_mutex_unlock(&lock);
 }
 
 void view_render(void)

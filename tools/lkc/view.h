@@ -20,6 +20,7 @@ void view_participant(const char *identity, const char *name, bool present);
 void view_track(const char *identity, const char *sid, const char *kind, bool present);
 void view_track_flags(const char *sid, int muted, int subscribed); /* -1: unchanged */
 void view_audio(const char *sid, double rms_dbfs, double freq_hz);
+void view_input_level(double rms_dbfs);   /* our microphone (--mic), after processing */
 void view_data(bool incoming, const char *from, const char *text);
 void view_status(const char *text);         /* one free line (stats, recording) */
 void view_log(const char *line);            /* an event line for the "recent" list */

@@ -1,0 +1,134 @@
+/* A microphone: a device thread reading 10 ms periods, cleaning them through the apm
+ * (when given) and pushing them into an AudioSource without waiting. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device_core.h"
+#include "lkc/devices.h"
+
+struct lkc_microphone {
+    lkc_dev_core_t core;           /* first: the core's callbacks cast back */
+    lkc_microphone_options_t o;
+    lkc_audio_source_t *src;
+    int16_t *buf;                  /* one period, interleaved */
+};
+
+static lkc_err_t period(lkc_dev_core_t *core, char *message, size_t len)
+{
+    lkc_microphone_t *mic = (lkc_microphone_t *)core;
+    PaError e = Pa_ReadStream(core->pa, mic->buf, (unsigned long)core->frames_per_period);
+    /* an overflow lost some input (the thread was late): the period read is still good */
+    if (e != paNoError && e != paInputOverflowed) {
+        snprintf(message, len, "the microphone \"%s\" stopped: %s (was it unplugged, or did the sound server stop?)",
+                 core->name, Pa_GetErrorText(e));
+        return LKC_ERR_IO;
+    }
+    if (mic->o.apm)
+        lkc_apm_process_capture(mic->o.apm, mic->buf, core->frames_per_period);
+    lkc_dev_core_meter(core, mic->buf, core->frames_per_period);
+    /* real time: never waits; audio behind the media clock is dropped and counted */
+    lkc_audio_source_capture(mic->src, mic->buf, core->frames_per_period, 0);
+    return LKC_OK;
+}
+
+static void report(lkc_dev_core_t *core, lkc_err_t err, const char *message)
+{
+    lkc_microphone_t *mic = (lkc_microphone_t *)core;
+    if (mic->o.on_error)
+        mic->o.on_error(mic, err, message, mic->o.user);
+}
+
+static void free_owner(lkc_dev_core_t *core)
+{
+    lkc_microphone_t *mic = (lkc_microphone_t *)core;
+    free(mic->buf);
+    free(mic);
+}
+
+void lkc_microphone_options_init(lkc_microphone_options_t *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->sample_rate = 48000;
+    o->channels = 1;
+}
+
+lkc_err_t lkc_microphone_open(const lkc_microphone_options_t *opts, lkc_audio_source_t *src,
+                              lkc_microphone_t **out)
+{
+    if (!out || !src)
+        return LKC_ERR_INVALID_ARG;
+    *out = NULL;
+    lkc_microphone_options_t o;
+    lkc_microphone_options_init(&o);
+    if (opts) {
+        if (opts->struct_size == 0)
+            return LKC_ERR_INVALID_ARG;
+        memcpy(&o, opts, opts->struct_size < sizeof o ? opts->struct_size : sizeof o);
+    }
+    if (o.sample_rate < 8000 || o.sample_rate > 48000 || o.sample_rate % 50 || o.channels < 1 || o.channels > 2)
+        return LKC_ERR_INVALID_ARG;
+    /* the apm's unit (10 ms, or 20 ms at rates like 22050) is the period */
+    size_t frames = o.apm ? lkc_apm_frame_size(o.apm) : (size_t)(o.sample_rate % 100 ? o.sample_rate / 50
+                                                                                      : o.sample_rate / 100);
+    lkc_microphone_t *mic = calloc(1, sizeof *mic);
+    if (!mic)
+        return LKC_ERR_NO_MEMORY;
+    mic->buf = calloc(frames * (size_t)o.channels, sizeof(int16_t));
+    if (!mic->buf) {
+        free(mic);
+        return LKC_ERR_NO_MEMORY;
+    }
+    mic->o = o;
+    mic->o.device = NULL; /* not kept: the caller's string */
+    mic->src = src;
+    lkc_err_t err = lkc_dev_core_open(&mic->core, true, o.device, o.sample_rate, o.channels, frames);
+    if (err != LKC_OK) {
+        free(mic->buf);
+        free(mic);
+        return err;
+    }
+    mic->core.period = period;
+    mic->core.report = report;
+    mic->core.free_owner = free_owner;
+    *out = mic;
+    return LKC_OK;
+}
+
+lkc_err_t lkc_microphone_start(lkc_microphone_t *mic)
+{
+    return mic ? lkc_dev_core_start(&mic->core) : LKC_ERR_INVALID_ARG;
+}
+
+void lkc_microphone_stop(lkc_microphone_t *mic)
+{
+    if (mic)
+        lkc_dev_core_stop(&mic->core);
+}
+
+bool lkc_microphone_is_running(lkc_microphone_t *mic)
+{
+    return mic && atomic_load(&mic->core.running);
+}
+
+double lkc_microphone_level_dbfs(lkc_microphone_t *mic)
+{
+    return mic ? lkc_dev_core_level(&mic->core) : -120;
+}
+
+lkc_err_t lkc_microphone_get_name(lkc_microphone_t *mic, char *buf, size_t len)
+{
+    if (!mic || !buf || !len)
+        return LKC_ERR_INVALID_ARG;
+    snprintf(buf, len, "%s", mic->core.name);
+    return LKC_OK;
+}
+
+void lkc_microphone_destroy(lkc_microphone_t *mic)
+{
+    if (mic)
+        lkc_dev_core_destroy(&mic->core);
+}
