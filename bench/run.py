@@ -10,7 +10,7 @@ build/bench-logs/). Standard library only.
 Environment:
   LKC_BENCH_QUICK=1     short run: fewer repetitions, shorter windows, smaller N
   LKC_BENCH_ONLY=a,b    sections to run: size join first m2e footprint cpu scale data rpc streams
-                        reconnect
+                        apm reconnect
   LKC_BENCH_BUILD=DIR   CMake build directory holding bench/ and liblkc.so (default build)
 """
 import datetime
@@ -37,7 +37,8 @@ RESULTS = os.path.join(TOP, "bench/results")
 LOGS = os.path.join(BUILD, "bench-logs")
 SERVER_DIR = os.path.join(BUILD, "bench-server")
 QUICK = os.environ.get("LKC_BENCH_QUICK", "") not in ("", "0")
-ALL_SECTIONS = ["size", "join", "first", "m2e", "footprint", "cpu", "scale", "data", "rpc", "streams", "reconnect"]
+ALL_SECTIONS = ["size", "join", "first", "m2e", "footprint", "cpu", "scale", "data", "rpc", "streams", "apm",
+                "reconnect"]
 ONLY = [s for s in os.environ.get("LKC_BENCH_ONLY", "").replace(" ", "").split(",") if s]
 
 # --- parameters (full / quick) -------------------------------------------------------------
@@ -840,6 +841,31 @@ def sec_streams():
         "to the stream's end at B, content checked.",
         "lkc: " + ", ".join(f"{r.get('secs', '?')} s" for r in ls) + "; Python: " +
         ", ".join(f"{r.get('secs', '?')} s" for r in ps)]))
+
+
+def sec_apm():
+    reps = 3 if QUICK else 5
+    b = Busy()
+    pl = run("apm", "apm-lkc", lkc("apm", "--delay", 120, "--reps", reps), 300)
+    pp = run("apm", "apm-py", pyscript("py_apm.py", "--bench-bin", os.path.join(BIN, "bench_apm"), "--delay", 120,
+                                       "--reps", reps), 600)
+    busy = b.stop()
+    lr, pr = (pl.events("apm") or [{}])[-1], (pp.events("apm") or [{}])[-1]
+    RAW["apm"] = {"lkc": lr, "py": pr, "machine": busy}
+    one = lambda d, k: summary([d[k]] if k in d else [])  # noqa: E731
+    row("Audio processing: CPU per 10 ms frame, AEC+NS+AGC+HPF, 48 kHz mono", "µs", one(lr, "us_per_10ms"),
+        one(pr, "us_per_10ms"), nd=0)
+    row("Echo return loss enhancement after 2 s (delay given)", "dB", one(lr, "erle_db"), one(pr, "erle_db"),
+        lower_is_better=False, nd=1)
+    row("ERLE, delay estimated", "dB", one(lr, "erle_est_db"), one(pr, "erle_est_db"), lower_is_better=False, nd=1)
+    row("Near-end level change in double talk", "dB", one(lr, "dt_db"), one(pr, "dt_db"), ratio=False, nd=1)
+    row("White noise removed (NS alone)", "dB", one(lr, "noise_white_db"), one(pr, "noise_white_db"),
+        lower_is_better=False, nd=1)
+    DETAIL.append(("Audio processing", [
+        f"Machine: {busy['busy_pct']}% busy. The same synthetic signals (tests/unit/test_apm_scenario.h: far end "
+        "-20 dBFS, echo -6 dB through a 40 ms impulse response 120 ms late, double talk 4-6 s, white and "
+        "babble noise) through lkc's apm (speexdsp) and the Python SDK's AudioProcessingModule (libwebrtc). "
+        "docs/apm-choice.md has the candidates and why speexdsp."]))
 
 
 # --- reconnection ------------------------------------------------------------------------------

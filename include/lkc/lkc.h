@@ -16,6 +16,7 @@
 #include "lkc/data.h"
 #include "lkc/stats.h"
 #include "lkc/audio.h"
+#include "lkc/apm.h"
 #include "lkc/stream.h"
 #include "lkc/rpc.h"
 #include "lkc/agent.h"
