@@ -22,8 +22,6 @@ typedef enum lkc__cmd {
     LKC__CMD_SIMULATE,         /* call: int* (LKC__SIMULATE_*): the server's SimulateScenario (tests) */
     LKC__CMD_RPC,              /* rpc.h's own command (lkc__rpc_command) */
     LKC__CMD_RPC_SYNC,         /* call: rpc.h's own (lkc__rpc_call_command) */
-    LKC__CMD_STREAM,           /* streams.h's own command (lkc__streams_command) */
-    LKC__CMD_STREAM_SYNC,      /* call: streams.h's own (lkc__streams_call_command) */
     LKC__CMD_PARTICIPANT,      /* call: participant.h's own (lkc__participant_call_command) */
 } lkc__cmd_t;
 

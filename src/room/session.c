@@ -527,7 +527,6 @@ static void on_command(void *session, lkc__cmd_t cmd, void *data)
         break;
     }
     case LKC__CMD_RPC: lkc__rpc_command(s->rpc, data); break;
-    case LKC__CMD_STREAM: lkc__streams_command(s->streams, data); break;
     default: LKC_LOGW(MOD, "command %d is not a posted command", (int)cmd); break;
     }
 }
@@ -572,7 +571,6 @@ static int on_call(void *session, lkc__cmd_t cmd, void *data)
     case LKC__CMD_RPC_SYNC: return lkc__rpc_call_command(s->rpc, data);
     case LKC__CMD_PARTICIPANT:
         return s->connected ? lkc__participant_update_call(s->pupdate, data) : LKC_ERR_STATE;
-    case LKC__CMD_STREAM_SYNC: return lkc__streams_call_command(s->streams, data);
     case LKC__CMD_PC_STATS: {
         lkc__stats_cmd_t *c = data;
         return s->transport ? lkc__transport_stats(s->transport, c->which, &c->stats) : LKC_ERR_STATE;

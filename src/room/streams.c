@@ -501,19 +501,6 @@ bool lkc__streams_wants_chunk(const lkc__streams_t *s, const char *stream_id, si
     return g_hash_table_contains(s->open, id);
 }
 
-void lkc__streams_command(lkc__streams_t *s, void *cmd)
-{
-    (void)s;
-    (void)cmd; /* outgoing streams need no engine command: they are ordinary data packets */
-}
-
-int lkc__streams_call_command(lkc__streams_t *s, void *cmd)
-{
-    (void)s;
-    (void)cmd;
-    return LKC_ERR_UNSUPPORTED;
-}
-
 void lkc__streams_on_model_changed(lkc__streams_t *s)
 {
     if (!s || !s->ports.present)

@@ -28,9 +28,6 @@ void lkc__streams_free(lkc__streams_t *s);
 void lkc__streams_on_packet(lkc__streams_t *s, const Livekit__DataPacket *dp, const char *sender);
 /* Whether a chunk of this stream id is wanted (false: drop it without decoding). */
 bool lkc__streams_wants_chunk(const lkc__streams_t *s, const char *stream_id, size_t len);
-/* LKC__CMD_STREAM (posted) and LKC__CMD_STREAM_SYNC (called): the data is streams' own. */
-void lkc__streams_command(lkc__streams_t *s, void *cmd);
-int lkc__streams_call_command(lkc__streams_t *s, void *cmd);
 /* Participants came or went: streams from a sender who left end (abnormal end). */
 void lkc__streams_on_model_changed(lkc__streams_t *s);
 /* A full reconnect: incoming streams end with a reason saying so. */
