@@ -58,7 +58,7 @@ LKC_API const char *lkc_rpc_error_message(uint32_t code);
 
 /** Options of a call (fill with lkc_rpc_options_init; NULL = defaults). */
 typedef struct lkc_rpc_options {
-    size_t struct_size;
+    uint32_t struct_size;           /**< set by lkc_rpc_options_init(); 0 is refused */
     /** How long to wait for the response, from the moment the request is sent (default
      *  15000). The callee is told max(this, 8000) ms, as client-sdk-js does. > 0. */
     int response_timeout_ms;

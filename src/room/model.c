@@ -408,6 +408,24 @@ static void carry_local_state(lkc_participant_info_t *now, const lkc_participant
     }
 }
 
+/* Takes remote participant `idx` out of the model, with its unpublish and leave events. */
+static void remove_remote(lkc_model_t *m, int idx)
+{
+    lkc_room_t *room = m->room;
+    if (idx < 0)
+        return;
+    pthread_mutex_lock(&room->lock);
+    lkc_participant_info_t *gone = g_ptr_array_steal_index(room->remotes, (guint)idx);
+    pthread_mutex_unlock(&room->lock);
+    g_hash_table_remove(m->versions, gone->sid);
+    if (m->announced) {
+        for (size_t k = 0; k < gone->n_tracks; k++)
+            lkc__events_track(room, LKC__TRACK_UNPUBLISHED, gone, &gone->tracks[k]);
+        lkc__events_participant_disconnected(room, gone);
+    }
+    lkc_participant_info_free(gone);
+}
+
 static void apply_remote(lkc_model_t *m, const Livekit__ParticipantInfo *pi)
 {
     lkc_room_t *room = m->room;
@@ -420,19 +438,19 @@ static void apply_remote(lkc_model_t *m, const Livekit__ParticipantInfo *pi)
         return;
     }
     if (pi->state == LIVEKIT__PARTICIPANT_INFO__STATE__DISCONNECTED) {
-        if (idx < 0)
-            return;
-        pthread_mutex_lock(&room->lock);
-        lkc_participant_info_t *gone = g_ptr_array_steal_index(room->remotes, (guint)idx);
-        pthread_mutex_unlock(&room->lock);
-        g_hash_table_remove(m->versions, sid);
-        if (m->announced) {
-            for (size_t k = 0; k < gone->n_tracks; k++)
-                lkc__events_track(room, LKC__TRACK_UNPUBLISHED, gone, &gone->tracks[k]);
-            lkc__events_participant_disconnected(room, gone);
-        }
-        lkc_participant_info_free(gone);
+        if (idx >= 0)
+            remove_remote(m, idx);
         return;
+    }
+    if (idx < 0 && pi->identity && *pi->identity) {
+        /* the same identity with a new sid: it rejoined (a full reconnect of its own, or a
+         * second device taking over). The old session is gone even if the server has not
+         * said so yet (it may take it tens of seconds): it leaves first, as in the JS SDK. */
+        const lkc_participant_info_t *prev = lkc__model_find_identity(m, pi->identity);
+        if (prev) {
+            LKC_LOGD(MOD, "%s rejoined as %s: %s leaves", pi->identity, sid, prev->sid);
+            remove_remote(m, remote_index(m, prev->sid));
+        }
     }
     lkc_participant_info_t *now = participant_from_proto(pi, false);
     lkc_participant_info_t *old = idx >= 0 ? g_ptr_array_index(room->remotes, idx) : NULL;

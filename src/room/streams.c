@@ -187,7 +187,8 @@ static bool deliver(lkc__streams_t *s, instream_t *st, const uint8_t *data, size
     size_t hold = lkc__utf8_incomplete_tail(data, len);
     if (!deliver_raw(s, st, data, len - hold))
         return false;
-    memcpy(st->carry, data + len - hold, hold);
+    if (hold) /* data may be NULL when len is 0 (an empty stream) */
+        memcpy(st->carry, data + len - hold, hold);
     st->carry_len = hold;
     return true;
 }

@@ -708,9 +708,43 @@ static void stale_local_update_ignored(void)
     lkc_room_destroy(room);
 }
 
+/* A participant that comes back under the same identity with a new sid (its own full
+ * reconnect) replaces the old one at once: the old one's tracks go and it leaves, then the
+ * new one joins, even though the server says nothing of the old one yet. */
+static void same_identity_new_sid_replaces(void)
+{
+    lkc_room_t *room = new_room();
+    lkc_model_t *m = lkc__model_new(room);
+    Livekit__Room rm = LIVEKIT__ROOM__INIT;
+    rm.name = "room4";
+    Livekit__ParticipantInfo *me = pi_new("PA_me", "me", "Me", "", JOINED, 1);
+    Livekit__JoinResponse j = LIVEKIT__JOIN_RESPONSE__INIT;
+    j.room = &rm;
+    j.participant = me;
+    lkc__model_join(m, &j);
+    pi_free(me);
+    lkc__model_announce(m);
+    update1(m, alice(1, ACTIVE, false, false));
+    EXPECT("alice", "connected alice", "published alice TR_a1");
+    Livekit__ParticipantInfo *again = pi_new("PA_alice2", "alice", "Alice", "", ACTIVE, 1);
+    pi_track(again, "TR_a9", AUDIO, MIC, "mic", "audio/opus", false);
+    update1(m, again);
+    EXPECT("alice again", "unpublished alice TR_a1", "disconnected alice", "connected alice", "published alice TR_a9");
+    lkc_participant_list_t *l = NULL;
+    CHECK_OK(lkc_room_get_participants(room, &l));
+    CHECK_EQ_INT((int)l->n, 1);
+    CHECK_STR(l->items[0].sid, "PA_alice2");
+    lkc_participant_list_free(l);
+    update1(m, pi_new("PA_alice", "alice", "Alice", "", GONE, 2)); /* the server's late word on the old one */
+    EXPECT_NONE("the old one's late leave");
+    lkc__model_free(m);
+    lkc_room_destroy(room);
+}
+
 int main(void)
 {
     events = g_ptr_array_new_with_free_func(g_free);
+    RUN(same_identity_new_sid_replaces);
     RUN(getters_before_join);
     RUN(join_announce_and_diffs);
     RUN(missing_strings);
