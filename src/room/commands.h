@@ -20,7 +20,6 @@ typedef enum lkc__cmd {
     LKC__CMD_ADD_STREAM,       /* call: lkc__stream_cmd_t*: register a stream on its track */
     LKC__CMD_PC_STATS,         /* call: lkc__stats_cmd_t* */
     LKC__CMD_SIMULATE,         /* call: int* (LKC__SIMULATE_*): the server's SimulateScenario (tests) */
-    LKC__CMD_RPC,              /* rpc.h's own command (lkc__rpc_command) */
     LKC__CMD_RPC_SYNC,         /* call: rpc.h's own (lkc__rpc_call_command) */
     LKC__CMD_PARTICIPANT,      /* call: participant.h's own (lkc__participant_call_command) */
 } lkc__cmd_t;

@@ -31,8 +31,7 @@ void lkc__rpc_on_text(lkc__rpc_t *r, const lkc_stream_info_t *info, const char *
 /* The handlers of the lk.rpc_request / lk.rpc_response text streams (v2); their user
  * pointer is the lkc__rpc_t. */
 const lkc_stream_handlers_t *lkc__rpc_stream_handlers(void);
-/* LKC__CMD_RPC (posted) and LKC__CMD_RPC_SYNC (called): the data is rpc's own. */
-void lkc__rpc_command(lkc__rpc_t *r, void *cmd);
+/* LKC__CMD_RPC_SYNC (a call): the data is rpc's own. */
 int lkc__rpc_call_command(lkc__rpc_t *r, void *cmd);
 /* Participants came or went: calls to one who left fail with 1503. */
 void lkc__rpc_on_model_changed(lkc__rpc_t *r);

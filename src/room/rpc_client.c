@@ -11,6 +11,17 @@
 
 #define MOD "rpc"
 
+/* results are made here (the caller side), so they are freed here too */
+void lkc_rpc_result_free(lkc_rpc_result_t *r)
+{
+    if (!r)
+        return;
+    g_free(r->payload);
+    g_free(r->error_message);
+    g_free(r->error_data);
+    g_free(r);
+}
+
 void lkc__rpc_waiter_unref(lkc__rpc_waiter_t *w)
 {
     if (!w || !g_atomic_int_dec_and_test(&w->refs))

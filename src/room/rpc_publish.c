@@ -22,16 +22,6 @@ void lkc_rpc_options_init(lkc_rpc_options_t *o)
     o->ack_timeout_ms = LKC__RPC_DEFAULT_ACK_TIMEOUT_MS;
 }
 
-void lkc_rpc_result_free(lkc_rpc_result_t *r)
-{
-    if (!r)
-        return;
-    g_free(r->payload);
-    g_free(r->error_message);
-    g_free(r->error_data);
-    g_free(r);
-}
-
 void lkc__rpc_cmd_free(void *p)
 {
     lkc__rpc_cmd_t *cmd = p;

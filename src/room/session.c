@@ -526,7 +526,6 @@ static void on_command(void *session, lkc__cmd_t cmd, void *data)
         lkc__data_send(s->data, o);
         break;
     }
-    case LKC__CMD_RPC: lkc__rpc_command(s->rpc, data); break;
     default: LKC_LOGW(MOD, "command %d is not a posted command", (int)cmd); break;
     }
 }
