@@ -185,7 +185,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "voice_client: cannot publish the microphone\n");
         goto out;
     }
-    if (lkc_microphone_start(mic) != LKC_OK || lkc_loudspeaker_start(spk) != LKC_OK) {
+    /* the speaker first: the canceller's far end is flowing when the microphone starts */
+    if (lkc_loudspeaker_start(spk) != LKC_OK || lkc_microphone_start(mic) != LKC_OK) {
         fprintf(stderr, "voice_client: cannot start the sound devices\n");
         goto out;
     }

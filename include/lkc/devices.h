@@ -18,9 +18,12 @@
  * are not touched.
  *
  * Lifetimes and R9: stop and destroy may be called while the device thread is blocked in
- * the sound device: they ask it to leave, wait a bounded time (1 s) for it, and never
- * hang on a dead device (a thread still stuck in the sound system after that is left
- * behind detached, holding only its own memory). Functions waiting on other threads do
+ * the sound device (a sound server that hangs): they ask it to leave, wait a bounded time
+ * (1 s) for it, and never hang on a dead device. A thread still stuck in the sound system
+ * after that is left behind detached, holding only its own memory; from the moment stop
+ * or destroy returns it never touches the source, the streams or the apm again (it
+ * checks under a lock when it wakes), so they may be destroyed at once. Start refuses
+ * (LKC_ERR_STATE) while such a thread is still stuck. Functions waiting on other threads do
  * not exist here: nothing returns LKC_ERR_CLOSED except calls made on a destroyed
  * source/stream by the application itself. The source and streams given to a device
  * must outlive it (or be removed from it) and the apm must outlive both devices.

@@ -47,12 +47,14 @@ lkc_err_t lkc_dev_core_open(lkc_dev_core_t *core, bool input, const char *device
     atomic_init(&core->refs, 1);
     atomic_init(&core->level_mb, SILENT_MB);
     pthread_mutex_init(&core->lock, NULL);
+    pthread_mutex_init(&core->use_lock, NULL);
     pthread_cond_init(&core->cond, NULL);
     lkc_err_t err = lkc_pa_acquire();
     if (err == LKC_OK)
         err = find_and_open(core, input, device);
     if (err != LKC_OK) {
         pthread_cond_destroy(&core->cond);
+        pthread_mutex_destroy(&core->use_lock);
         pthread_mutex_destroy(&core->lock);
     }
     return err;
@@ -92,6 +94,7 @@ static void unref(lkc_dev_core_t *core)
     close_stream(core);
     lkc_pa_release();
     pthread_cond_destroy(&core->cond);
+    pthread_mutex_destroy(&core->use_lock);
     pthread_mutex_destroy(&core->lock);
     core->free_owner(core);
 }
@@ -188,6 +191,9 @@ lkc_err_t lkc_dev_core_start(lkc_dev_core_t *core)
 void lkc_dev_core_stop(lkc_dev_core_t *core)
 {
     atomic_store(&core->stop, true);
+    /* waits out a period using the application's objects; later ones see `stop` */
+    pthread_mutex_lock(&core->use_lock);
+    pthread_mutex_unlock(&core->use_lock);
     pthread_mutex_lock(&core->lock);
     reap(core, true);
     pthread_mutex_unlock(&core->lock);
@@ -197,6 +203,20 @@ void lkc_dev_core_destroy(lkc_dev_core_t *core)
 {
     lkc_dev_core_stop(core);
     unref(core);
+}
+
+bool lkc_dev_core_use_begin(lkc_dev_core_t *core)
+{
+    pthread_mutex_lock(&core->use_lock);
+    if (!atomic_load(&core->stop))
+        return true;
+    pthread_mutex_unlock(&core->use_lock);
+    return false;
+}
+
+void lkc_dev_core_use_end(lkc_dev_core_t *core)
+{
+    pthread_mutex_unlock(&core->use_lock);
 }
 
 void lkc_dev_core_meter(lkc_dev_core_t *core, const int16_t *pcm, size_t frames)

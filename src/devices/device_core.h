@@ -36,6 +36,11 @@ struct lkc_dev_core {
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    /* Held by the device thread while it uses what the application owns (the source,
+     * the streams, the apm), never across a device call: once stop has taken it after
+     * setting `stop`, the thread touches none of them again, even if it was stuck in the
+     * device and wakes up after stop gave up on it. */
+    pthread_mutex_t use_lock;
     bool thread_live;             /* [lock] a thread was created and not yet joined/detached */
     bool thread_exited;           /* [lock] it has left its loop */
     bool stuck;                   /* [lock] a thread was left behind in the device */
@@ -63,6 +68,11 @@ void lkc_dev_core_stop(lkc_dev_core_t *core);
 
 /* Stops and drops the application's reference (frees when it is the last). */
 void lkc_dev_core_destroy(lkc_dev_core_t *core);
+
+/* Device thread: true with use_lock held when it may use the application's objects
+ * (then lkc_dev_core_use_end); false when stopping (nothing held). */
+bool lkc_dev_core_use_begin(lkc_dev_core_t *core);
+void lkc_dev_core_use_end(lkc_dev_core_t *core);
 
 /* Adds interleaved PCM to the meter (device thread). */
 void lkc_dev_core_meter(lkc_dev_core_t *core, const int16_t *pcm, size_t frames);

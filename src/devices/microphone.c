@@ -14,21 +14,46 @@ struct lkc_microphone {
     int16_t *buf;                  /* one period, interleaved */
 };
 
+/* Audio waiting beyond this many periods is stale (the thread started late, or was held
+ * up) and is dropped: every period of backlog is latency added to the conversation and
+ * to the echo path the canceller must find (it looks at most 500 ms back). */
+#define MAX_BACKLOG_PERIODS 4
+
+static PaError drop_backlog(lkc_microphone_t *mic)
+{
+    lkc_dev_core_t *core = &mic->core;
+    signed long avail = Pa_GetStreamReadAvailable(core->pa);
+    unsigned long frames = (unsigned long)core->frames_per_period;
+    if (avail < 0)
+        return (PaError)avail;
+    PaError e = paNoError;
+    while (avail > (signed long)(MAX_BACKLOG_PERIODS * frames) && (e == paNoError || e == paInputOverflowed)) {
+        e = Pa_ReadStream(core->pa, mic->buf, frames); /* there: does not wait */
+        avail -= (signed long)frames;
+    }
+    return e;
+}
+
 static lkc_err_t period(lkc_dev_core_t *core, char *message, size_t len)
 {
     lkc_microphone_t *mic = (lkc_microphone_t *)core;
-    PaError e = Pa_ReadStream(core->pa, mic->buf, (unsigned long)core->frames_per_period);
+    PaError e = drop_backlog(mic);
+    if (e == paNoError || e == paInputOverflowed)
+        e = Pa_ReadStream(core->pa, mic->buf, (unsigned long)core->frames_per_period);
     /* an overflow lost some input (the thread was late): the period read is still good */
     if (e != paNoError && e != paInputOverflowed) {
         snprintf(message, len, "the microphone \"%s\" stopped: %s (was it unplugged, or did the sound server stop?)",
                  core->name, Pa_GetErrorText(e));
         return LKC_ERR_IO;
     }
+    if (!lkc_dev_core_use_begin(core))
+        return LKC_OK; /* stopping (perhaps long after a stuck read): the source may be gone */
     if (mic->o.apm)
         lkc_apm_process_capture(mic->o.apm, mic->buf, core->frames_per_period);
     lkc_dev_core_meter(core, mic->buf, core->frames_per_period);
     /* real time: never waits; audio behind the media clock is dropped and counted */
     lkc_audio_source_capture(mic->src, mic->buf, core->frames_per_period, 0);
+    lkc_dev_core_use_end(core);
     return LKC_OK;
 }
 

@@ -34,7 +34,30 @@ struct lkc_loudspeaker {
     size_t carry_frames;
     int32_t *acc;         /* one period, interleaved */
     int16_t *out;
+    bool primed;          /* the device's buffer was filled with silence since the start */
 };
+
+/* A fresh output stream takes a buffer's worth of audio at once, then one period per
+ * period. Fed through the apm, that burst would tell it the far end ran ahead of the
+ * microphone by the whole buffer (its alignment would start off by that much, beyond
+ * the echo's delay). So the buffer is filled with silence first, outside the apm:
+ * from then on every period is handed to the apm as the device takes it. */
+static PaError prime(lkc_loudspeaker_t *spk)
+{
+    size_t frames = spk->core.frames_per_period;
+    memset(spk->out, 0, frames * (size_t)spk->core.channels * sizeof *spk->out);
+    PaError e = paNoError;
+    for (int i = 0; i < 50 && (e == paNoError || e == paOutputUnderflowed); i++) {
+        signed long room = Pa_GetStreamWriteAvailable(spk->core.pa);
+        if (room < 0)
+            return (PaError)room;
+        if ((size_t)room < frames)
+            break;
+        e = Pa_WriteStream(spk->core.pa, spk->out, (unsigned long)frames);
+    }
+    spk->primed = true;
+    return e == paOutputUnderflowed ? paNoError : e;
+}
 
 /* Reads what the stream has (without waiting) into its carry. [lock] */
 static void fill(lkc_loudspeaker_t *spk, mix_input_t *m)
@@ -72,7 +95,15 @@ static lkc_err_t period(lkc_dev_core_t *core, char *message, size_t len)
 {
     lkc_loudspeaker_t *spk = (lkc_loudspeaker_t *)core;
     size_t frames = core->frames_per_period, samples = frames * (size_t)core->channels;
+    PaError e = spk->primed ? paNoError : prime(spk);
+    if (e != paNoError) {
+        snprintf(message, len, "the speaker \"%s\" stopped: %s (was it unplugged, or did the sound server stop?)",
+                 core->name, Pa_GetErrorText(e));
+        return LKC_ERR_IO;
+    }
     memset(spk->acc, 0, samples * sizeof *spk->acc);
+    if (!lkc_dev_core_use_begin(core))
+        return LKC_OK; /* stopping: the streams and the apm may be gone */
     pthread_mutex_lock(&spk->lock);
     for (size_t k = 0; k < spk->n_in; k++) {
         fill(spk, &spk->in[k]);
@@ -83,8 +114,9 @@ static lkc_err_t period(lkc_dev_core_t *core, char *message, size_t len)
         spk->out[i] = (int16_t)(spk->acc[i] > 32767 ? 32767 : spk->acc[i] < -32768 ? -32768 : spk->acc[i]);
     if (spk->o.apm)
         lkc_apm_process_render(spk->o.apm, spk->out, frames);
+    lkc_dev_core_use_end(core);
     lkc_dev_core_meter(core, spk->out, frames);
-    PaError e = Pa_WriteStream(core->pa, spk->out, (unsigned long)frames);
+    e = Pa_WriteStream(core->pa, spk->out, (unsigned long)frames);
     /* an underflow is a gap already heard (the thread was late); go on */
     if (e != paNoError && e != paOutputUnderflowed) {
         snprintf(message, len, "the speaker \"%s\" stopped: %s (was it unplugged, or did the sound server stop?)",
@@ -204,7 +236,11 @@ lkc_err_t lkc_loudspeaker_remove_stream(lkc_loudspeaker_t *spk, lkc_audio_stream
 
 lkc_err_t lkc_loudspeaker_start(lkc_loudspeaker_t *spk)
 {
-    return spk ? lkc_dev_core_start(&spk->core) : LKC_ERR_INVALID_ARG;
+    if (!spk)
+        return LKC_ERR_INVALID_ARG;
+    if (!lkc_loudspeaker_is_running(spk))
+        spk->primed = false; /* the thread is not running: only this thread touches it */
+    return lkc_dev_core_start(&spk->core);
 }
 
 void lkc_loudspeaker_stop(lkc_loudspeaker_t *spk)

@@ -13,6 +13,7 @@ the machine's own sound setup is used or touched, and no client may autospawn a 
         snd.play_tone(440, seconds=20)   # into the microphone
         hz, dbfs = snd.record_hz(2.0)    # what lkc's speaker played
         snd.kill()                       # the server dies mid-call
+        snd.echo_path(80)                # the speaker heard by the microphone, 80 ms later
 
 Also a command line for trying lkc by hand:
     sound_server.py start DIR   (prints the environment to use; stops with `stop DIR`)
@@ -133,6 +134,16 @@ class SoundServer:
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.players.append(p)
         return p
+
+    def echo_path(self, delay_ms=80):
+        """Loops what the speaker plays back into the microphone (lkc_speaker.monitor ->
+        lkc_micfeed) with about `delay_ms` of delay: the room a speakerphone is in."""
+        r = subprocess.run(["pactl", "load-module", "module-loopback", "source=lkc_speaker.monitor",
+                            "sink=lkc_micfeed", f"latency_msec={int(delay_ms)}", "source_dont_move=true",
+                            "sink_dont_move=true", "adjust_time=0"], env=self.env(), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SoundServerError(f"module-loopback: {r.stderr.strip()}")
+        return r.stdout.strip()
 
     def record(self, seconds, source="lkc_speaker.monitor"):
         """Records `seconds` of the source (default: what lkc's speaker plays): int16 array."""

@@ -204,6 +204,7 @@ static void report_level(void)
         if (lkc_apm_get_stats(d.apm, &st) == LKC_OK) {
             out_double("erle_db", round(st.erle_db * 10) / 10);
             out_int("delay_ms", st.delay_ms);
+            out_int("realigns", (int64_t)st.realigns);
         }
     }
     out_end();
@@ -301,10 +302,12 @@ static int open_devices(const join_opts_t *o)
                              lkc_err_str(err), err == LKC_ERR_NOT_FOUND ? " (see `lkc devices`)" : "");
         lkc_loudspeaker_get_name(d.spk, d.spk_name, sizeof d.spk_name);
     }
-    if (d.mic && (err = lkc_microphone_start(d.mic)) != LKC_OK)
-        return cli_error("cannot start the microphone \"%s\": %s", d.mic_name, lkc_err_str(err));
+    /* the speaker first: the echo canceller's far end is then flowing when the first
+     * microphone period comes */
     if (d.spk && (err = lkc_loudspeaker_start(d.spk)) != LKC_OK)
         return cli_error("cannot start the speaker \"%s\": %s", d.spk_name, lkc_err_str(err));
+    if (d.mic && (err = lkc_microphone_start(d.mic)) != LKC_OK)
+        return cli_error("cannot start the microphone \"%s\": %s", d.mic_name, lkc_err_str(err));
     return 0;
 }
 
