@@ -10,12 +10,20 @@
 #include "room/events.h"
 
 #define MOD "room.data"
+/* SCTP's acknowledgement says the server's stack has a packet, not that the server acted on
+ * it: a server that goes away (a crash, a node failure) loses what it held. Acknowledged
+ * packets are kept this much longer, so a full reconnect sends them again too (a full
+ * reconnect is "at least once" anyway); a resume drops them by the server's own count. */
+#define ACKED_KEEP_US (1000 * 1000)
+#define ACKED_KEEP_BYTES (1024 * 1024)
 
 struct lkc_data {
     lkc_room_t *room;
     lkc__data_ports_t ports;
     GQueue queue;           /* lkc__outgoing_t*, waiting for the channels */
     GQueue sent;            /* reliable lkc__outgoing_t* sent, not yet acknowledged (in order) */
+    GQueue acked;           /* reliable packets acknowledged in the last ACKED_KEEP_US (in order) */
+    size_t acked_bytes;
     uint64_t taken;         /* reliable packets taken so far (their numbers) */
     bool blocked;           /* SCTP refused a reliable packet: wait for lkc__data_sendable */
     uint64_t lossy_dropped;
@@ -31,6 +39,7 @@ lkc_data_t *lkc__data_new(lkc_room_t *room, const lkc__data_ports_t *ports)
     d->next_seq = 1;
     g_queue_init(&d->queue);
     g_queue_init(&d->sent);
+    g_queue_init(&d->acked);
     d->last_seq = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return d;
 }
@@ -41,6 +50,7 @@ void lkc__data_free(lkc_data_t *d)
         return;
     g_queue_clear_full(&d->queue, lkc__outgoing_free);
     g_queue_clear_full(&d->sent, lkc__outgoing_free);
+    g_queue_clear_full(&d->acked, lkc__outgoing_free);
     g_hash_table_destroy(d->last_seq);
     g_free(d);
 }
@@ -60,20 +70,47 @@ unsigned lkc__data_unacked(const lkc_data_t *d)
     return g_queue_get_length((GQueue *)&d->sent);
 }
 
+/* Lets go of acknowledged packets older than ACKED_KEEP_US, or beyond ACKED_KEEP_BYTES. */
+static void prune_acked(lkc_data_t *d, int64_t now)
+{
+    lkc__outgoing_t *o;
+    while ((o = g_queue_peek_head(&d->acked)) &&
+           (now - o->acked_us > ACKED_KEEP_US || d->acked_bytes > ACKED_KEEP_BYTES)) {
+        d->acked_bytes -= o->len;
+        lkc__outgoing_free(g_queue_pop_head(&d->acked));
+    }
+}
+
 void lkc__data_acked_all(lkc_data_t *d)
 {
-    g_queue_clear_full(&d->sent, lkc__outgoing_free);
+    int64_t now = g_get_monotonic_time();
+    lkc__outgoing_t *o;
+    while ((o = g_queue_pop_head(&d->sent))) {
+        lkc__outgoing_release(o); /* no longer in lkc's queue: senders waiting for room go on */
+        o->acked_us = now;
+        d->acked_bytes += o->len;
+        g_queue_push_tail(&d->acked, o);
+    }
+    prune_acked(d, now);
 }
 
 /* The unacknowledged packets go back to the head of the queue, in order. */
 static void requeue_sent(lkc_data_t *d, bool new_numbers)
 {
     lkc__outgoing_t *o;
+    prune_acked(d, g_get_monotonic_time());
     while ((o = g_queue_pop_tail(&d->sent))) {
         if (new_numbers)
             o->seq = 0;
         g_queue_push_head(&d->queue, o);
     }
+    while ((o = g_queue_pop_tail(&d->acked))) { /* older than the unacknowledged ones */
+        if (new_numbers)
+            o->seq = 0;
+        o->acked_us = 0;
+        g_queue_push_head(&d->queue, o);
+    }
+    d->acked_bytes = 0;
     if (new_numbers)
         for (GList *l = d->queue.head; l; l = l->next)
             ((lkc__outgoing_t *)l->data)->seq = 0;
@@ -83,9 +120,13 @@ static void requeue_sent(lkc_data_t *d, bool new_numbers)
 void lkc__data_resume(lkc_data_t *d, uint32_t last_seq)
 {
     lkc__outgoing_t *o;
+    while ((o = g_queue_peek_head(&d->acked)) && o->seq <= last_seq) {
+        d->acked_bytes -= o->len;
+        lkc__outgoing_free(g_queue_pop_head(&d->acked));
+    }
     while ((o = g_queue_peek_head(&d->sent)) && o->seq <= last_seq)
         lkc__outgoing_free(g_queue_pop_head(&d->sent));
-    unsigned n = g_queue_get_length(&d->sent);
+    unsigned n = g_queue_get_length(&d->sent) + g_queue_get_length(&d->acked);
     if (n)
         LKC_LOGI(MOD, "resume: the server has up to #%u; %u reliable packet(s) go again", last_seq, n);
     requeue_sent(d, false);
@@ -93,9 +134,11 @@ void lkc__data_resume(lkc_data_t *d, uint32_t last_seq)
 
 void lkc__data_restart(lkc_data_t *d)
 {
-    unsigned n = g_queue_get_length(&d->sent);
-    if (n)
-        LKC_LOGI(MOD, "full reconnect: %u reliable packet(s) not known to be delivered go again", n);
+    prune_acked(d, g_get_monotonic_time());
+    unsigned n = g_queue_get_length(&d->sent), m = g_queue_get_length(&d->acked);
+    if (n + m)
+        LKC_LOGI(MOD, "full reconnect: %u reliable packet(s) not known to be delivered and %u of the last second "
+                      "go again", n, m);
     requeue_sent(d, true);
     d->next_seq = 1;
     /* the receive side keeps its table: a remote sender's numbering is per *its* session

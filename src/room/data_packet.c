@@ -67,17 +67,23 @@ uint8_t *lkc__data_pack(const lkc__outgoing_t *o, uint32_t seq, size_t *out_len)
     return buf;
 }
 
-void lkc__outgoing_free(gpointer p)
+void lkc__outgoing_release(lkc__outgoing_t *o)
 {
-    lkc__outgoing_t *o = p;
-    if (!o)
-        return;
     if (o->room) { /* it leaves lkc's queue: wake senders waiting for room */
         pthread_mutex_lock(&o->room->lock);
         atomic_fetch_sub(&o->room->data_queued, o->cost);
         pthread_cond_broadcast(&o->room->cond);
         pthread_mutex_unlock(&o->room->lock);
+        o->room = NULL;
     }
+}
+
+void lkc__outgoing_free(gpointer p)
+{
+    lkc__outgoing_t *o = p;
+    if (!o)
+        return;
+    lkc__outgoing_release(o);
     g_free(o->encoded);
     g_free(o);
 }

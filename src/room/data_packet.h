@@ -20,6 +20,7 @@ typedef struct lkc__outgoing {
     size_t cost;
     uint64_t num;           /* reliable: 1, 2, ... in the order lkc took them (data.c) */
     uint32_t seq;           /* reliable: the sequence number it was sent with (0: not yet) */
+    int64_t acked_us;       /* reliable: when SCTP acknowledged it (0: not yet; data.c) */
     lkc_data_kind_t kind;
     uint8_t *encoded;       /* the DataPacket without sequence */
     size_t len;
@@ -52,6 +53,10 @@ bool lkc__data_live(lkc_room_t *room);
  * LKC_ERR_CLOSED when the room is destroyed. The caller hands the bytes to packets
  * (o->room, o->cost) whose free un-counts them. Any thread (data_publish.c). */
 lkc_err_t lkc__data_reserve(lkc_room_t *room, size_t cost, int timeout_ms);
+
+/* Un-counts a packet from its room's queue (it stays allocated) and wakes the senders
+ * waiting for room. Idempotent. */
+void lkc__outgoing_release(lkc__outgoing_t *o);
 
 /* Frees a packet; when it still counts in its room's queue, un-counts it and wakes the
  * senders waiting for room. NULL is ignored. */
