@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "device_core.h"
 #include "lkc/devices.h"
@@ -12,7 +13,39 @@ struct lkc_microphone {
     lkc_microphone_options_t o;
     lkc_audio_source_t *src;
     int16_t *buf;                  /* one period, interleaved */
+    bool caught_up;                /* the backlog of the start was read and dropped */
 };
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A capture stream hands over what was recorded since it started, and a sound server
+ * may hold more of it than PortAudio can see: read at the device's pace, that backlog
+ * would stay in the path for good (latency for the call, and an echo delay that can
+ * pass the 500 ms the canceller looks back). So after a start, periods that arrive
+ * without waiting (already recorded) are dropped, until a read has to wait for the
+ * device: from then on every period is fresh. At most 2 s are dropped. */
+static PaError catch_up(lkc_microphone_t *mic)
+{
+    lkc_dev_core_t *core = &mic->core;
+    unsigned long frames = (unsigned long)core->frames_per_period;
+    int max_periods = 200 * (int)core->rate / (int)(frames * 100);
+    PaError e = paNoError;
+    for (int i = 0; i < max_periods && !atomic_load(&core->stop); i++) {
+        int64_t t0 = now_us();
+        e = Pa_ReadStream(core->pa, mic->buf, frames);
+        if (e != paNoError && e != paInputOverflowed)
+            return e;
+        if (now_us() - t0 > 2000) /* waited for the device: this period is fresh */
+            break;
+    }
+    mic->caught_up = true;
+    return paNoError;
+}
 
 /* Audio waiting beyond this many periods is stale (the thread started late, or was held
  * up) and is dropped: every period of backlog is latency added to the conversation and
@@ -37,7 +70,9 @@ static PaError drop_backlog(lkc_microphone_t *mic)
 static lkc_err_t period(lkc_dev_core_t *core, char *message, size_t len)
 {
     lkc_microphone_t *mic = (lkc_microphone_t *)core;
-    PaError e = drop_backlog(mic);
+    PaError e = mic->caught_up ? paNoError : catch_up(mic);
+    if (e == paNoError)
+        e = drop_backlog(mic);
     if (e == paNoError || e == paInputOverflowed)
         e = Pa_ReadStream(core->pa, mic->buf, (unsigned long)core->frames_per_period);
     /* an overflow lost some input (the thread was late): the period read is still good */
@@ -125,7 +160,11 @@ lkc_err_t lkc_microphone_open(const lkc_microphone_options_t *opts, lkc_audio_so
 
 lkc_err_t lkc_microphone_start(lkc_microphone_t *mic)
 {
-    return mic ? lkc_dev_core_start(&mic->core) : LKC_ERR_INVALID_ARG;
+    if (!mic)
+        return LKC_ERR_INVALID_ARG;
+    if (!lkc_microphone_is_running(mic))
+        mic->caught_up = false; /* no thread runs: only this one touches it */
+    return lkc_dev_core_start(&mic->core);
 }
 
 void lkc_microphone_stop(lkc_microphone_t *mic)

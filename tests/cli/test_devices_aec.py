@@ -96,6 +96,9 @@ def one_call(procs, snd, aec):
     far.stop(signal.SIGINT)
     a.stop(signal.SIGINT)
     lvl = [(e["t"], e["dbfs"], e.get("erle_db"), e.get("delay_ms"), e.get("realigns")) for e in a.events if event_name(e) == "input_level"]
+    found = next((t for t, _, _, d, _ in lvl if d is not None and d >= 0), None)
+    if aec:
+        print(f"the canceller found the echo delay {found / 1000 if found else None} s into the call")
     print(f"{'AEC' if aec else 'no AEC'}: echo only {echo_db:.1f} dBFS at {echo_hz:.0f} Hz; "
           f"with the near-end talker {both_db:.1f} dBFS at {both_hz:.0f} Hz; input (t, dBFS, ERLE, delay, realigns): {lvl}")
     return echo_hz, echo_db, both_hz, both_db
