@@ -1,7 +1,8 @@
 """Sound devices end to end, with a real sound server (a private PulseAudio with null
 sinks: tests/support/sound_server.py) since these machines have no sound card:
 
-  - `lkc devices` lists the server's input and output (plain and --json);
+  - `lkc devices` lists the server's input and output (plain and --json); a device that
+    is not there fails `lkc join` before it joins;
   - `lkc join --mic` publishes what the virtual microphone plays: the Python SDK peer
     hears that frequency;
   - `--speaker` plays what the peer says: the null sink's monitor records the peer's
@@ -47,9 +48,25 @@ def list_devices(env):
         check(isinstance(d.get(k), t), f"lkc devices --json: field {k} of {d}")
 
 
+def bad_devices(env):
+    """A device that is not there is a usage error before the join, not a hang."""
+    r = subprocess.run([LKC, "join", "--room", "x", "--identity", "y", "--mic", "no-such-mic"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "not found" in r.stderr and "lkc devices" in r.stderr,
+          f"--mic no-such-mic: status {r.returncode}, stderr {r.stderr!r}")
+    r = subprocess.run([LKC, "join", "--room", "x", "--identity", "y", "--speaker=no-such-speaker"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "not found" in r.stderr, f"--speaker=no-such-speaker: {r.returncode} {r.stderr!r}")
+    # no sound server at all: listing still answers (whatever ALSA has), promptly
+    gone = dict(env, PULSE_SERVER="unix:/nonexistent/native")
+    r = subprocess.run([LKC, "devices", "--json"], env=gone, capture_output=True, text=True, timeout=30)
+    check(r.returncode in (0, 1), f"lkc devices without a sound server: status {r.returncode}, {r.stderr!r}")
+
+
 def main(procs, snd):
     env = snd.env()
     list_devices(env)
+    bad_devices(env)
 
     snd.play_tone(MIC_HZ, seconds=60)
     room = room_name("cli-dev")
