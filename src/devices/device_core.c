@@ -71,10 +71,11 @@ static lkc_err_t find_and_open(lkc_dev_core_t *core, bool input, const char *dev
         core->params.device = idx;
         core->params.channelCount = core->channels;
         core->params.sampleFormat = paInt16;
-        /* low latency (about 10-20 ms) keeps the echo path short for the canceller; a
-         * few periods of headroom against scheduling hiccups on a loaded machine */
+        /* low latency (20 ms: two periods) keeps the echo path short, and the sound
+         * server's deliveries small: the canceller's alignment suffers from audio that
+         * comes in bursts of 30 ms or more (measured: see cli.devices_aec) */
         double lat = input ? d->defaultLowInputLatency : d->defaultLowOutputLatency;
-        core->params.suggestedLatency = lat > 0.03 ? lat : 0.03;
+        core->params.suggestedLatency = lat > 0.02 ? lat : 0.02;
     }
     lkc_pa_unlock();
     if (!d) {
