@@ -300,12 +300,15 @@ static gpointer engine_main(gpointer data)
         g_main_context_iteration(e->ctx, TRUE);
 
     lkc_source_clear(&e->end_timer);
+    /* no more commands, before the session's parts go: freeing the data queue makes room,
+     * and a sender waiting for it must then learn that nothing will be sent (LKC_ERR_STATE),
+     * not have its packets taken and dropped */
+    pthread_mutex_lock(&room->lock);
+    room->engine = NULL;
+    pthread_mutex_unlock(&room->lock);
     if (e->session)
         e->client->free(e->session);
     e->session = NULL;
-    pthread_mutex_lock(&room->lock);
-    room->engine = NULL; /* no more commands */
-    pthread_mutex_unlock(&room->lock);
     drain(e->ctx);
     /* Cancelled requests complete and TURN relays are deallocated on this context; it goes
      * away below, so it runs until they are done, but a dead server does not hold up the end. */
