@@ -29,8 +29,14 @@
  * a little early (render/capture jitter, an estimate a few ms late) is still inside the
  * filter: the filter covers [delay - margin, delay - margin + echo_tail_ms). */
 #define LAG_MARGIN_MS 20
-/* Render and capture may drift this far apart before the far end is realigned. */
+/* Render and capture may drift this far apart (held over a window of captures, not a
+ * burst's swing: far_ring.h) before the far end is realigned. */
 #define REALIGN_SLACK_MS 40
+/* The delay estimator is fed the far end this many units back from lag 0 (it holds the
+ * microphone back as much): render handed over in bursts leaves the newest units not yet
+ * there when capture runs ahead of it in a burst's trough (delay_est.h). 100 ms covers a
+ * sound server's periods of up to 50 ms on both sides; the estimate comes 100 ms later. */
+#define EST_LOOKBACK_MS 100
 #define HPF_HZ 80.0
 #define AGC_LEVEL 16000.f
 /* ERLE statistics count units whose far end is above about -50 dBFS RMS, in blocks of
@@ -169,6 +175,12 @@ static lkc_err_t chan_init(lkc_apm_t *a, apm_chan_t *c)
     return LKC_OK;
 }
 
+static unsigned est_lookback(const lkc_apm_t *a)
+{
+    size_t ms_per_unit = a->unit * 1000 / (size_t)a->o.sample_rate;
+    return (unsigned)((EST_LOOKBACK_MS + ms_per_unit - 1) / ms_per_unit);
+}
+
 lkc_err_t lkc_apm_create(const lkc_apm_options_t *opts, lkc_apm_t **out)
 {
     if (!out)
@@ -203,7 +215,7 @@ lkc_err_t lkc_apm_create(const lkc_apm_options_t *opts, lkc_apm_t **out)
             err = LKC_ERR_NO_MEMORY;
     }
     if (err == LKC_OK && o.echo_cancellation) {
-        a->est = lkc_delay_est_create(o.sample_rate, a->unit, MAX_DELAY_MS);
+        a->est = lkc_delay_est_create(o.sample_rate, a->unit, MAX_DELAY_MS, est_lookback(a));
         if (!a->est)
             err = LKC_ERR_NO_MEMORY;
     }
@@ -293,9 +305,9 @@ static double energy(const int16_t *x, size_t n)
     return e;
 }
 
-/* Takes this unit's far end out of the history (under the lock): the lag-0 unit for
- * the estimator, and the canceller's reference at the delay in use. Returns whether the
- * delay is being estimated (then far0 was filled). */
+/* Takes this unit's far end out of the history (under the lock): the unit for the
+ * estimator (est_lookback units before lag 0), and the canceller's reference at the
+ * delay in use. Returns whether the delay is being estimated (then far0 was filled). */
 static bool take_far(lkc_apm_t *a)
 {
     int rate = a->o.sample_rate;
@@ -314,7 +326,7 @@ static bool take_far(lkc_apm_t *a)
     if (!moved)
         lag = a->lag_in_use;
     if (estimating)
-        lkc_far_ring_read(&a->ring, 0, a->far0, a->unit);
+        lkc_far_ring_read(&a->ring, est_lookback(a) * a->unit, a->far0, a->unit);
     lkc_far_ring_read(&a->ring, (size_t)lag, a->far, a->unit);
     a->stats.delay_ms = delay;
     pthread_mutex_unlock(&a->lock);

@@ -18,15 +18,17 @@ struct lkc_delay_est {
     double p_far, p_near;       /* forgetting power sums */
     double forget, mean_rate;
     float *far_hist;            /* high-passed far envelope, ring of nlag */
+    double *near_hold;          /* high-passed near envelope held back, ring of look + 1 */
+    size_t look, hold_pos;      /* blocks held back */
     double *acc;                /* forgetting cross-correlation per lag */
     unsigned since_check, agree;
     uint64_t far_active; /* blocks of far-end sound so far */
     int candidate, estimate;
 };
 
-lkc_delay_est_t *lkc_delay_est_create(int rate, size_t unit, int max_ms)
+lkc_delay_est_t *lkc_delay_est_create(int rate, size_t unit, int max_ms, unsigned lookback)
 {
-    if (rate <= 0 || unit < 5 || max_ms <= 0)
+    if (rate <= 0 || unit < 5 || max_ms <= 0 || lookback > 100)
         return NULL;
     lkc_delay_est_t *e = calloc(1, sizeof *e);
     if (!e)
@@ -39,7 +41,9 @@ lkc_delay_est_t *lkc_delay_est_create(int rate, size_t unit, int max_ms)
     e->nlag = (size_t)(max_ms / e->block_ms) + 1;
     e->far_hist = calloc(e->nlag, sizeof *e->far_hist);
     e->acc = calloc(e->nlag, sizeof *e->acc);
-    if (!e->far_hist || !e->acc) {
+    e->look = 5 * (size_t)lookback;
+    e->near_hold = calloc(e->look + 1, sizeof *e->near_hold);
+    if (!e->far_hist || !e->acc || !e->near_hold) {
         lkc_delay_est_free(e);
         return NULL;
     }
@@ -58,6 +62,7 @@ void lkc_delay_est_free(lkc_delay_est_t *e)
         return;
     free(e->far_hist);
     free(e->acc);
+    free(e->near_hold);
     free(e);
 }
 
@@ -106,7 +111,10 @@ void lkc_delay_est_feed(lkc_delay_est_t *e, const int16_t *far, const int16_t *n
         e->far_mean += (fe - e->far_mean) * e->mean_rate;
         e->near_mean += (ne - e->near_mean) * e->mean_rate;
         float fx = (float)(fe - e->far_mean);
-        double nx = ne - e->near_mean;
+        /* the near block `look` blocks back, the one the far block pairs with at lag 0 */
+        e->near_hold[e->hold_pos] = ne - e->near_mean;
+        e->hold_pos = (e->hold_pos + 1) % (e->look + 1);
+        double nx = e->near_hold[e->hold_pos];
         if (fe > FAR_ACTIVE)
             e->far_active++;
         e->pos = (e->pos + 1) % e->nlag;

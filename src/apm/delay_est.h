@@ -20,12 +20,18 @@
 typedef struct lkc_delay_est lkc_delay_est_t;
 
 /* unit: samples per capture unit (>= 5), rate in Hz, max_ms: longest delay
- * considered. NULL when out of memory or invalid. */
-lkc_delay_est_t *lkc_delay_est_create(int rate, size_t unit, int max_ms);
+ * considered; lookback: capture units by which the far end fed is older than the
+ * microphone's unit (see feed). NULL when out of memory or invalid. */
+lkc_delay_est_t *lkc_delay_est_create(int rate, size_t unit, int max_ms, unsigned lookback);
 void lkc_delay_est_free(lkc_delay_est_t *e);
 
-/* One capture unit: `far` is the far end at lag 0 (what was handed to render as the
- * microphone recorded `near`), `unit` samples each, mono. */
+/* One capture unit: `far` is the far end `lookback` units before lag 0 (lag 0: what was
+ * handed to render as the microphone recorded `near`), `unit` samples each, mono. The
+ * microphone's envelope is held back `lookback` units inside, so lags from 0 up are
+ * still measured, the estimate coming that much later. Why: when a sound server hands
+ * render and capture over in bursts, the far end at lag 0 may not have been handed
+ * over yet when the microphone's unit is processed (it reads as silence, and an
+ * estimator fed lag 0 then finds no delay); a few units back it has. */
 void lkc_delay_est_feed(lkc_delay_est_t *e, const int16_t *far, const int16_t *near);
 
 /* The current estimate in ms, or -1 while there is none. */

@@ -36,29 +36,60 @@ void lkc_far_ring_push(lkc_far_ring_t *r, const int16_t *pcm, size_t n, int chan
     }
 }
 
+/* Captures over which an offset between render and the cursor must persist before the
+ * cursor moves: longer than a sound server's burst cycle (periods of up to ~100 ms),
+ * short enough to follow a drifting clock or a speaker that resumed. */
+#define WINDOW 32
+
+static void window_reset(lkc_far_ring_t *r)
+{
+    r->lead_min = INT64_MAX;
+    r->lead_max = INT64_MIN;
+    r->window_n = 0;
+    r->window_render = false;
+}
+
 bool lkc_far_ring_advance(lkc_far_ring_t *r)
 {
-    /* where the cursor belongs: on the newest complete unit of far end */
+    /* the newest complete unit of far end */
     int64_t target = r->written - (int64_t)r->unit;
-    bool realigned = false;
+    r->moved = 0;
     if (!r->started) {
         r->cursor = target;
         r->started = true;
-    } else {
-        r->cursor += (int64_t)r->unit;
-        int64_t slack = (int64_t)r->slack;
-        /* render ran ahead (a burst, or the speaker's clock is faster): skip forward.
-         * Capture ran ahead while render still plays (the mic's clock is faster): step
-         * back. Capture ahead because render stopped: leave it; what it reads is the
-         * silence that is being played. */
-        bool render_live = r->written != r->written_seen;
-        if (target > r->cursor + slack || (render_live && target + slack < r->cursor)) {
-            r->cursor = target;
-            realigned = true;
-        }
+        window_reset(r);
+        r->written_seen = r->written;
+        return false;
     }
+    r->cursor += (int64_t)r->unit;
+    /* How far render leads the cursor swings with every burst: render ahead by up to its
+     * period after a playback write, the cursor ahead of render (reading far end not yet
+     * handed over: silence) in a burst's trough. Moving on such a transient walks the
+     * line up and down, and each move is a step the canceller re-learns and the delay
+     * estimate loses. So the line moves only when the offset held over a whole window:
+     *   forward, when render led by more than the slack at every capture of it (a faster
+     *   speaker clock, far end queued long before it plays), by the least lead;
+     *   back, when the cursor was more than the slack ahead at every capture while render
+     *   was coming (a speaker that stalled and resumed, a slower speaker clock), by the
+     *   least run ahead. While render is silent the cursor runs on reading silence: that
+     *   is what plays. */
+    int64_t lead = target - r->cursor;
+    if (lead < r->lead_min)
+        r->lead_min = lead;
+    if (lead > r->lead_max)
+        r->lead_max = lead;
+    if (r->written != r->written_seen)
+        r->window_render = true;
     r->written_seen = r->written;
-    return realigned;
+    if (++r->window_n < WINDOW)
+        return false;
+    if (r->lead_min > (int64_t)r->slack)
+        r->moved = r->lead_min;
+    else if (r->window_render && r->lead_max < -(int64_t)r->slack)
+        r->moved = r->lead_max;
+    r->cursor += r->moved;
+    window_reset(r);
+    return r->moved != 0;
 }
 
 void lkc_far_ring_read(const lkc_far_ring_t *r, size_t lag, int16_t *out, size_t n)
