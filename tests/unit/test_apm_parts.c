@@ -201,21 +201,25 @@ static void delay_estimator(void)
             f16[i] = sig_to_s16(far[i]);
             m16[i] = sig_to_s16(echo[i]);
         }
-        lkc_delay_est_t *e = lkc_delay_est_create(rate, unit, 500, 0);
-        CHECK(e != NULL, "create");
-        CHECK_EQ_INT(lkc_delay_est_get(e), -1);
-        size_t found_at = 0;
-        for (size_t f = 0; f + unit <= n; f += unit) {
-            lkc_delay_est_feed(e, f16 + f, m16 + f);
-            if (!found_at && lkc_delay_est_get(e) >= 0)
-                found_at = f + unit;
+        /* fed the far end at lag 0, and (as lkc_apm does) 10 units back: the same lags */
+        for (unsigned look = 0; look <= 10; look += 10) {
+            lkc_delay_est_t *e = lkc_delay_est_create(rate, unit, 500, look);
+            CHECK(e != NULL, "create");
+            CHECK_EQ_INT(lkc_delay_est_get(e), -1);
+            static const int16_t zero[160];
+            size_t found_at = 0, back = look * unit;
+            for (size_t f = 0; f + unit <= n; f += unit) {
+                lkc_delay_est_feed(e, f >= back ? f16 + f - back : zero, m16 + f);
+                if (!found_at && lkc_delay_est_get(e) >= 0)
+                    found_at = f + unit;
+            }
+            int got = lkc_delay_est_get(e);
+            fprintf(stderr, "   echo at %d ms, look-back %u units: estimated %d ms, first estimate after %.2f s\n",
+                    delays[k], look, got, (double)found_at / rate);
+            CHECK(abs(got - delays[k]) <= 12, "estimated %d ms for %d", got, delays[k]);
+            CHECK(found_at && found_at <= 2 * (size_t)rate, "no estimate within 2 s");
+            lkc_delay_est_free(e);
         }
-        int got = lkc_delay_est_get(e);
-        fprintf(stderr, "   echo at %d ms: estimated %d ms, first estimate after %.2f s\n", delays[k], got,
-                (double)found_at / rate);
-        CHECK(abs(got - delays[k]) <= 12, "estimated %d ms for %d", got, delays[k]);
-        CHECK(found_at && found_at <= 2 * (size_t)rate, "no estimate within 2 s");
-        lkc_delay_est_free(e);
         free(far);
         free(echo);
         free(f16);
