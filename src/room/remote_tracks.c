@@ -30,12 +30,14 @@ struct lkc__remote_tracks {
     int64_t last_prune_us;
 };
 
-/* Whose track a group of streams reads, so that after a full reconnect (the track's
- * publisher may have rejoined with a new track sid) the streams go on with its successor. */
+/* Whose track a group of streams reads, so that after a full reconnect (ours, or the
+ * publisher's own: it rejoined with a new sid and a new track sid) the streams go on with
+ * its successor. */
 typedef struct origin {
     char *identity;
     char *name;
     lkc_track_source_t source;
+    int64_t vanished_us;     /* when its track left the model (0: it is there) */
 } origin_t;
 
 static void origin_free(gpointer p)
@@ -287,8 +289,10 @@ static const char *successor(lkc__remote_tracks_t *m, const origin_t *o)
     return NULL;
 }
 
-/* Streams whose track is gone: after a full reconnect they move to the track's successor
- * (the publisher rejoined) or wait for it a while; otherwise they end (R7). */
+/* Streams whose track is gone: after a full reconnect of ours, or while the publisher is
+ * in the room again under its identity (it rejoined: its new track may come a moment
+ * later), they move to the track's successor or wait for it a while; otherwise (the
+ * publisher left, or the wait is over) they end (R7). */
 static void settle_vanished_streams(lkc__remote_tracks_t *m, int64_t now)
 {
     GHashTableIter it;
@@ -301,8 +305,15 @@ static void settle_vanished_streams(lkc__remote_tracks_t *m, int64_t now)
     for (guint i = 0; i < gone->len; i++) {
         const char *old_sid = g_ptr_array_index(gone, i);
         origin_t *o = g_hash_table_lookup(m->origins, old_sid);
-        const char *next = o && now < m->carry_until_us ? successor(m, o) : NULL;
+        bool ours = now < m->carry_until_us, theirs = false;
+        if (o) {
+            if (!o->vanished_us)
+                o->vanished_us = now;
+            theirs = now < o->vanished_us + CARRY_US && lkc__model_find_identity(m->model, o->identity);
+        }
+        const char *next = o && (ours || theirs) ? successor(m, o) : NULL;
         if (next) {
+            o->vanished_us = 0;
             gpointer old_key, streams, origin;
             g_hash_table_steal_extended(m->streams, old_sid, &old_key, &streams);
             g_free(old_key);
@@ -316,7 +327,7 @@ static void settle_vanished_streams(lkc__remote_tracks_t *m, int64_t now)
             g_hash_table_insert(m->streams, g_strdup(next), a);
             g_hash_table_insert(m->origins, g_strdup(next), origin);
             LKC_LOGI(MOD, "streams of %s go on with %s (its publisher rejoined)", old_sid, next);
-        } else if (now >= m->carry_until_us) {
+        } else if (!ours && !theirs) {
             end_streams(m, old_sid);
         }
     }
@@ -381,8 +392,7 @@ int64_t lkc__remote_tracks_run(lkc__remote_tracks_t *m, int64_t now)
     if (now - m->last_prune_us >= PRUNE_US) {
         m->last_prune_us = now;
         prune_detached(m);
-        if (m->carry_until_us)
-            settle_vanished_streams(m, now);
+        settle_vanished_streams(m, now); /* streams waiting for a successor */
         if (now >= m->carry_until_us)
             m->carry_until_us = 0;
     }

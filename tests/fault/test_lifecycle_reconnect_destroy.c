@@ -43,12 +43,14 @@ static void h_disconnected(lkc_room_t *r, lkc_failure_t f, void *u) { note(u); }
 typedef struct {
     lkc_room_t *room;
     int rc;
+    atomic_bool done;
 } waiter_t;
 
 static void *wait_connected(void *p)
 {
     waiter_t *w = p;
     w->rc = lkc_room_wait_connected(w->room, -1); /* unbounded: only the destroy ends it */
+    atomic_store(&w->done, true);
     return NULL;
 }
 
@@ -73,7 +75,7 @@ static void one_round(const char *room_name, const char *token, int round)
     gint64 until = g_get_monotonic_time() + delay_ms * 1000;
     while (g_get_monotonic_time() < until)
         g_usleep(2000);
-    waiter_t w = {r, 1};
+    waiter_t w = {r, 1, false};
     pthread_t th;
     bool waiting = lkc_room_state(r) == LKC_STATE_RECONNECTING;
     if (waiting) {
@@ -81,7 +83,8 @@ static void one_round(const char *room_name, const char *token, int round)
         /* destroy only once it is inside (a call that starts after destroy is the caller's bug) */
         for (int in = 0; !in;) {
             pthread_mutex_lock(&r->lock);
-            in = r->callers > 0 || lkc_room_state(r) != LKC_STATE_RECONNECTING;
+            /* inside, or already back (reconnected before it got in: it returns at once) */
+            in = r->callers > 0 || atomic_load(&w.done);
             pthread_mutex_unlock(&r->lock);
             if (!in)
                 g_usleep(500);
