@@ -12,9 +12,10 @@
 #define MOD "room.data"
 /* SCTP's acknowledgement says the server's stack has a packet, not that the server acted on
  * it: a server that goes away (a crash, a node failure) loses what it held. Acknowledged
- * packets are kept this much longer, so a full reconnect sends them again too (a full
+ * packets are kept a moment longer (long enough for that race, short enough to keep the
+ * repeats few), so a full reconnect sends them again too (a full
  * reconnect is "at least once" anyway); a resume drops them by the server's own count. */
-#define ACKED_KEEP_US (1000 * 1000)
+#define ACKED_KEEP_US (300 * 1000) /* a signal racing the data (a node failure): tens of ms */
 #define ACKED_KEEP_BYTES (1024 * 1024)
 
 struct lkc_data {
@@ -137,7 +138,7 @@ void lkc__data_restart(lkc_data_t *d)
     prune_acked(d, g_get_monotonic_time());
     unsigned n = g_queue_get_length(&d->sent), m = g_queue_get_length(&d->acked);
     if (n + m)
-        LKC_LOGI(MOD, "full reconnect: %u reliable packet(s) not known to be delivered and %u of the last second "
+        LKC_LOGI(MOD, "full reconnect: %u reliable packet(s) not known to be delivered and %u acknowledged a moment ago "
                       "go again", n, m);
     requeue_sent(d, true);
     d->next_seq = 1;
