@@ -63,6 +63,10 @@ int lkc__session_open_signal(lkc_session_t *s, bool resume, int reconnect_reason
 /* Builds the transport from a join (or rejoin) and starts it. false on failure. */
 bool lkc__session_make_transport(lkc_session_t *s, const Livekit__JoinResponse *j);
 
+/* session_data.c */
+/* Builds data, rpc, transcripts and streams with their ports (s->model must exist). */
+void lkc__session_make_data_parts(lkc_session_t *s, GMainContext *ctx);
+
 /* session_reconnect.c */
 /* The connection was lost: start (or escalate) a reconnection, or end the session when it
  * may not reconnect. `kind` is what the cause calls for. */
